@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Shared build variables. CC=clang, SAN=1 (ASan+UBSan), WERROR=1, BUILD=dir, V=1.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+LIBDIR    ?= $(PREFIX)/lib
+INCDIR    ?= $(PREFIX)/include
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+
+CC        ?= gcc
+BUILD     ?= build
+CPPFLAGS  += -Iinclude -Ilib -D_GNU_SOURCE
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -pthread -fno-strict-aliasing
+LIB_CFLAGS = -fPIC -fvisibility=hidden
+LIBS      += -lpthread -lrt -ldl
+
+ifeq ($(WERROR),1)
+CFLAGS    += -Werror
+endif
+ifeq ($(SAN),1)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+ifneq ($(V),1)
+Q_CC = @echo "  CC      $@";
+Q_LD = @echo "  LD      $@";
+Q_AR = @echo "  AR      $@";
+endif
