@@ -5,6 +5,7 @@
 # every run: "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
+mk/deps.sh test || exit 1
 total_p=0 total_f=0 total_s=0 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

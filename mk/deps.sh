@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Installs the Debian packages a role needs when they are missing.
+#   mk/deps.sh build   compilers and make
+#   mk/deps.sh test    build + what the functional tests use
+# As root it installs with apt-get; otherwise it names what is missing and
+# returns 1 so the caller can stop with a clear message.
+set -u
+build=(make gcc clang libc6-dev pkg-config)
+test=("${build[@]}" iproute2 procps util-linux)
+case ${1:-build} in
+build) want=("${build[@]}") ;;
+test) want=("${test[@]}") ;;
+*) echo "deps.sh: unknown role '$1' (build|test)" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+	exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
