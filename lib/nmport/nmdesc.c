@@ -17,6 +17,7 @@
  * That is what makes zero-copy buffer swaps between the two valid.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,21 +29,48 @@
 #include <net/netmap_user.h>
 #include <libnetmap.h>
 
-#define NMDESC_MAGIC	0x6e6d6465736321ULL	/* "nmdesc!" */
-
 struct nmdesc_priv {
 	struct nm_desc d;		/* first: the program sees only this */
-	uint64_t magic;
 	struct nmport_d *port;		/* owns fd, registration, mapping */
+	struct nmdesc_priv *next;	/* nmdesc_list */
 };
 
-static struct nmdesc_priv *
-nmdesc_priv(const struct nm_desc *d)
-{
-	struct nmdesc_priv *priv = (struct nmdesc_priv *)(uintptr_t)d;
+/*
+ * Descriptors made by nm_open(), so that nm_close() and nm_mmap() can tell
+ * them from a struct nm_desc the program built itself (which has no
+ * nmdesc_priv around it) without reading past it. Walked on the control
+ * path only.
+ */
+static pthread_mutex_t nmdesc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct nmdesc_priv *nmdesc_list;
 
-	if (!IS_NETMAP_DESC(d) || priv->magic != NMDESC_MAGIC)
+static void
+nmdesc_list_add(struct nmdesc_priv *priv)
+{
+	pthread_mutex_lock(&nmdesc_lock);
+	priv->next = nmdesc_list;
+	nmdesc_list = priv;
+	pthread_mutex_unlock(&nmdesc_lock);
+}
+
+/* The priv of d if nm_open() made it; with unlink, also forget it. */
+static struct nmdesc_priv *
+nmdesc_list_find(const struct nm_desc *d, int unlink)
+{
+	struct nmdesc_priv **pp, *priv = NULL;
+
+	if (!IS_NETMAP_DESC(d))
 		return NULL;
+	pthread_mutex_lock(&nmdesc_lock);
+	for (pp = &nmdesc_list; *pp != NULL; pp = &(*pp)->next) {
+		if (&(*pp)->d == d) {
+			priv = *pp;
+			if (unlink)
+				*pp = priv->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&nmdesc_lock);
 	return priv;
 }
 
@@ -214,7 +242,7 @@ nmdesc_set_mapping(struct nm_desc *d, const struct nmport_d *p,
 UNM_API int
 nm_mmap(struct nm_desc *d, const struct nm_desc *parent)
 {
-	struct nmdesc_priv *priv = nmdesc_priv(d);
+	struct nmdesc_priv *priv = nmdesc_list_find(d, 0);
 	struct nmport_d *p;
 
 	if (priv == NULL)
@@ -265,7 +293,6 @@ nm_open(const char *ifname, const struct nmreq *req, uint64_t new_flags,
 	d = &priv->d;
 	d->self = d;
 	d->fd = -1;
-	priv->magic = NMDESC_MAGIC;
 	if (req != NULL)
 		d->req = *req;
 
@@ -342,6 +369,7 @@ nm_open(const char *ifname, const struct nmreq *req, uint64_t new_flags,
 			goto out_port;
 		nmdesc_set_mapping(d, p, parent);
 	}
+	nmdesc_list_add(priv);
 	return d;
 
 out_port:
@@ -350,7 +378,6 @@ out_port:
 	errno = err;
 out_priv:
 	err = errno ? errno : EINVAL;
-	priv->magic = 0;
 	free(priv);
 	errno = err;
 	return NULL;
@@ -359,7 +386,7 @@ out_priv:
 UNM_API int
 nm_close(struct nm_desc *d)
 {
-	struct nmdesc_priv *priv = nmdesc_priv(d);
+	struct nmdesc_priv *priv = nmdesc_list_find(d, 1);
 
 	if (priv == NULL)
 		return EINVAL;
