@@ -1,0 +1,1205 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * ctl.c - the control path: open/close of a netmap fd, NIOCCTRL (header
+ * checks, the option chain, REGISTER, PORT_INFO_GET, POOLS_INFO_GET), the
+ * creation and destruction of ports and their krings, mmap of the region,
+ * and adopting a netmap fd this process received from another one.
+ *
+ * Everything here runs under the control mutex (unm_lock) for the shared
+ * tables; program memory (request bodies, options) is read and written with
+ * unm_copyin/unm_copyout so a bad pointer is EFAULT, not a crash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/unm.h"
+
+/* ---- program memory ------------------------------------------------------ */
+
+static int vm_rw_works = -1;	/* process_vm_readv usable (seccomp may forbid) */
+
+int unm_copyin(void *dst, uint64_t uaddr, size_t len)
+{
+	struct iovec l = { dst, len }, r = { (void *)(uintptr_t)uaddr, len };
+	ssize_t n;
+
+	if (!uaddr)
+		return -EFAULT;
+	if (vm_rw_works) {
+		n = process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+		if (n == (ssize_t)len) {
+			vm_rw_works = 1;
+			return 0;
+		}
+		if (n >= 0 || errno == EFAULT)
+			return -EFAULT;
+		if (vm_rw_works == 1)
+			return -errno;
+		vm_rw_works = 0;	/* ENOSYS/EPERM: trust the pointer */
+	}
+	memcpy(dst, (void *)(uintptr_t)uaddr, len);
+	return 0;
+}
+
+int unm_copyout(uint64_t uaddr, const void *src, size_t len)
+{
+	struct iovec l = { (void *)src, len }, r = { (void *)(uintptr_t)uaddr, len };
+	ssize_t n;
+
+	if (!uaddr)
+		return -EFAULT;
+	if (vm_rw_works) {
+		n = process_vm_writev(getpid(), &l, 1, &r, 1, 0);
+		if (n == (ssize_t)len) {
+			vm_rw_works = 1;
+			return 0;
+		}
+		if (n >= 0 || errno == EFAULT)
+			return -EFAULT;
+		if (vm_rw_works == 1)
+			return -errno;
+		vm_rw_works = 0;
+	}
+	memcpy((void *)(uintptr_t)uaddr, src, len);
+	return 0;
+}
+
+/* ---- open / close ---------------------------------------------------------- */
+
+static void hold_set_locked(uint32_t slot, bool on)
+{
+	int me = unm_proc_self();
+	uint64_t bit = 1ULL << (slot % 64);
+
+	if (me < 0)
+		return;
+	if (on)
+		unm_k->procs[me].holds[slot / 64] |= bit;
+	else
+		unm_k->procs[me].holds[slot / 64] &= ~bit;
+}
+
+static bool held_by_any_locked(uint32_t slot)
+{
+	int i;
+
+	for (i = 0; i < UNM_MAX_PROCS; i++)
+		if (unm_k->procs[i].pid &&
+		    (unm_k->procs[i].holds[slot / 64] & (1ULL << (slot % 64))))
+			return true;
+	return false;
+}
+
+int unm_open(int flags, struct unm_priv_local **plp)
+{
+	struct unm_priv_local *pl;
+	struct epoll_event ev;
+	struct unm_kpriv *kp;
+	int err, i, slot = -1;
+
+	err = unm_kernel_attach();
+	if (err)
+		return err;
+	err = unm_fd_table_init();
+	if (err)
+		return err;
+	pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return -ENOMEM;
+	pl->refs = 1;
+	pl->epfd = pl->evfd = -1;
+	pl->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (pl->evfd < 0) {
+		err = -errno;
+		goto out_free;
+	}
+	pl->epfd = epoll_create1((flags & O_CLOEXEC) ? EPOLL_CLOEXEC : 0);
+	if (pl->epfd < 0) {
+		err = -errno;
+		goto out_evfd;
+	}
+	err = unm_lock();
+	if (err)
+		goto out_epfd;
+	unm_gc_locked();
+	for (i = 0; i < UNM_MAX_PRIVS; i++) {
+		if (unm_k->privs[i].state == UNM_PRIV_FREE) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot < 0) {
+		unm_unlock();
+		unm_log(UNM_LOG_ERR, "/dev/netmap: too many open netmap fds (max %d)", UNM_MAX_PRIVS);
+		err = -ENFILE;
+		goto out_epfd;
+	}
+	kp = &unm_k->privs[slot];
+	memset(kp, 0, sizeof(*kp));
+	kp->state = UNM_PRIV_OPEN;
+	kp->gen = (uint16_t)unm_k->next_gen++;
+	kp->owner_pid = unm_pid;
+	kp->evfd = pl->evfd;
+	hold_set_locked(slot, true);
+	unm_unlock();
+	pl->slot = slot;
+	pl->gen = kp->gen;
+	ev.events = EPOLLIN;
+	ev.data.u64 = ((uint64_t)UNM_EPOLL_MAGIC << 32) | ((uint64_t)pl->gen << 16) | slot;
+	if (epoll_ctl(pl->epfd, EPOLL_CTL_ADD, pl->evfd, &ev) < 0) {
+		err = -errno;
+		pl->refs = 1;
+		unm_close(pl);	/* releases the slot and closes evfd */
+		return err;
+	}
+	*plp = pl;
+	return 0;
+
+out_epfd:
+	unm_libc.close(pl->epfd);
+out_evfd:
+	unm_libc.close(pl->evfd);
+out_free:
+	free(pl);
+	return err;
+}
+
+static void port_destroy_locked(uint16_t pidx, char *base)
+{
+	struct unm_kport *port = &unm_k->ports[pidx];
+	int end, dir, i;
+
+	for (end = 0; end < 2; end++)
+		for (dir = 0; dir < 2; dir++)
+			for (i = 0; i < port->nrings[end][dir]; i++) {
+				struct unm_kring *kr = &unm_k->krings[port->kring[end][dir] + i];
+
+				if (!kr->used)
+					continue;
+				unm_mem_ring_delete_locked(port->mem, base, kr);
+				memset(kr, 0, sizeof(*kr));
+			}
+	unm_mem_put_locked(port->mem);
+	memset(port, 0, sizeof(*port));
+}
+
+/* Undo a registration and free the priv slot. Locked. */
+void unm_priv_release_locked(uint32_t slot)
+{
+	struct unm_kpriv *kp = &unm_k->privs[slot];
+	struct unm_mem_local *ml = NULL;
+	struct unm_kport *port;
+	char *base = NULL;
+	int dir;
+	uint32_t i;
+
+	if (kp->state == UNM_PRIV_REG) {
+		port = &unm_k->ports[kp->port];
+		ml = unm_mem_map(port->mem);
+		base = ml ? ml->base : NULL;
+		if (base) {
+			struct netmap_if *nifp = (struct netmap_if *)(base + kp->nifp_ofs);
+
+			unm_mem_extra_free_locked(port->mem, base, nifp->ni_bufs_head);
+		}
+		unm_mem_obj_free(unm_k->mems[port->mem].if_map, kp->if_obj, 1);
+		for (dir = 0; dir < 2; dir++)
+			for (i = kp->qfirst[dir]; i < kp->qlast[dir]; i++) {
+				struct unm_kring *kr =
+					&unm_k->krings[port->kring[kp->end][dir] + i];
+
+				if (kr->users)
+					kr->users--;
+				if (kp->flags & NR_EXCLUSIVE)
+					kr->excl = 0;
+				unm_kring_wait_unmark(kr, slot);
+			}
+		if (port->users[kp->end])
+			port->users[kp->end]--;
+		if (!port->users[0] && !port->users[1])
+			port_destroy_locked(kp->port, base);
+		unm_mem_unmap(ml);
+	}
+	memset(kp, 0, sizeof(*kp));
+}
+
+void unm_close(struct unm_priv_local *pl)
+{
+	int i;
+
+	if (--pl->refs > 0)
+		return;
+	if (unm_k && !unm_lock()) {
+		struct unm_kpriv *kp = &unm_k->privs[pl->slot];
+
+		if (kp->gen == pl->gen && kp->state != UNM_PRIV_FREE) {
+			hold_set_locked(pl->slot, false);
+			if (!held_by_any_locked(pl->slot)) {
+				unm_priv_release_locked(pl->slot);
+			} else if (kp->owner_pid == unm_pid) {
+				/* a forked child holds it too, with the same fd numbers */
+				for (i = 0; i < UNM_MAX_PROCS; i++)
+					if (unm_k->procs[i].pid &&
+					    (unm_k->procs[i].holds[pl->slot / 64] &
+					     (1ULL << (pl->slot % 64)))) {
+						kp->owner_pid = unm_k->procs[i].pid;
+						break;
+					}
+			}
+		}
+		unm_unlock();
+	}
+	if (pl->mem)
+		unm_mem_unmap(pl->mem);
+	if (pl->evfd >= 0)
+		unm_libc.close(pl->evfd);
+	free(pl->rings[0]);
+	free(pl->rings[1]);
+	free(pl);
+}
+
+/* ---- request header and options ------------------------------------------ */
+
+int unm_hdr_check(const struct nmreq_header *hdr)
+{
+	if (hdr->nr_version < NETMAP_MIN_API || hdr->nr_version > NETMAP_MAX_API) {
+		unm_log(UNM_LOG_ERR, "API mismatch: got %u need %d..%d",
+			hdr->nr_version, NETMAP_MIN_API, NETMAP_MAX_API);
+		return -EINVAL;
+	}
+	if (hdr->nr_reserved) {
+		unm_log(UNM_LOG_ERR, "nmreq_header: nr_reserved must be zero");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static size_t body_size(uint16_t reqtype)
+{
+	switch (reqtype) {
+	case NETMAP_REQ_REGISTER:
+		return sizeof(struct nmreq_register);
+	case NETMAP_REQ_PORT_INFO_GET:
+		return sizeof(struct nmreq_port_info_get);
+	case NETMAP_REQ_VALE_ATTACH:
+		return sizeof(struct nmreq_vale_attach);
+	case NETMAP_REQ_VALE_DETACH:
+		return sizeof(struct nmreq_vale_detach);
+	case NETMAP_REQ_VALE_LIST:
+		return sizeof(struct nmreq_vale_list);
+	case NETMAP_REQ_PORT_HDR_SET:
+	case NETMAP_REQ_PORT_HDR_GET:
+		return sizeof(struct nmreq_port_hdr);
+	case NETMAP_REQ_VALE_NEWIF:
+		return sizeof(struct nmreq_vale_newif);
+	case NETMAP_REQ_VALE_POLLING_ENABLE:
+	case NETMAP_REQ_VALE_POLLING_DISABLE:
+		return sizeof(struct nmreq_vale_polling);
+	case NETMAP_REQ_POOLS_INFO_GET:
+		return sizeof(struct nmreq_pools_info);
+	case NETMAP_REQ_SYNC_KLOOP_START:
+		return sizeof(struct nmreq_sync_kloop_start);
+	default:
+		return 0;
+	}
+}
+
+static bool reqtype_known(uint16_t t)
+{
+	return t >= NETMAP_REQ_REGISTER && t <= NETMAP_REQ_CSB_ENABLE;
+}
+
+/* Body size of an option we know (beyond struct nmreq_option). */
+static size_t opt_body_size(uint32_t type)
+{
+	switch (type) {
+	case NETMAP_REQ_OPT_UNM_POOLS:
+		return sizeof(struct nmreq_pools_info);
+	default:
+		return 0;
+	}
+}
+
+/* One option of a request, copied in. */
+struct unm_opt {
+	uint64_t uaddr;			/* where it lives in the program */
+	struct nmreq_option o;
+	union {
+		struct nmreq_pools_info pools;
+	} body;
+};
+
+struct unm_req {
+	struct unm_opt opts[UNM_OPT_MAX_CHAIN];
+	unsigned nopts;
+};
+
+/*
+ * Walk the program's option chain: bounded, cycle-checked, every option
+ * copied in and given a status (EOPNOTSUPP until someone uses it), as
+ * upstream's nmreq_copyin. Returns 0 or -errno (the call then fails).
+ */
+static int opt_walk(const struct nmreq_header *hdr, struct unm_req *rq)
+{
+	uint64_t next = hdr->nr_options;
+	int err = 0;
+	unsigned i;
+
+	rq->nopts = 0;
+	while (next) {
+		struct unm_opt *op;
+		int e;
+
+		for (i = 0; i < rq->nopts; i++) {
+			if (rq->opts[i].uaddr == next) {
+				unm_log(UNM_LOG_ERR, "%s: option chain loops back to option %u",
+					hdr->nr_name, i);
+				return -EINVAL;
+			}
+		}
+		if (rq->nopts == UNM_OPT_MAX_CHAIN) {
+			unm_log(UNM_LOG_ERR, "%s: option chain longer than %d", hdr->nr_name,
+				UNM_OPT_MAX_CHAIN);
+			return -EINVAL;
+		}
+		op = &rq->opts[rq->nopts];
+		memset(op, 0, sizeof(*op));
+		op->uaddr = next;
+		e = unm_copyin(&op->o, next, sizeof(op->o));
+		if (e) {
+			unm_log(UNM_LOG_ERR, "%s: option %u at %#llx unreadable", hdr->nr_name,
+				rq->nopts, (unsigned long long)next);
+			return e;
+		}
+		rq->nopts++;
+		next = op->o.nro_next;
+		op->o.nro_status = EOPNOTSUPP;
+		if (op->o.nro_reqtype < 1) {
+			op->o.nro_status = EINVAL;
+			err = err ?: -EINVAL;
+			continue;
+		}
+		if (op->o.nro_reqtype >= NETMAP_REQ_OPT_MAX &&
+		    op->o.nro_reqtype != NETMAP_REQ_OPT_UNM_POOLS) {
+			unm_log(UNM_LOG_ERR, "%s: unknown option type %u", hdr->nr_name,
+				op->o.nro_reqtype);
+			err = err ?: -EOPNOTSUPP;
+			continue;
+		}
+		for (i = 0; i + 1 < rq->nopts; i++) {
+			if (rq->opts[i].o.nro_reqtype == op->o.nro_reqtype) {
+				unm_log(UNM_LOG_ERR, "%s: duplicate option %u", hdr->nr_name,
+					op->o.nro_reqtype);
+				op->o.nro_status = EINVAL;
+				rq->opts[i].o.nro_status = EINVAL;
+				err = err ?: -EINVAL;
+			}
+		}
+		if (opt_body_size(op->o.nro_reqtype)) {
+			e = unm_copyin(&op->body, op->uaddr + sizeof(op->o),
+				       opt_body_size(op->o.nro_reqtype));
+			if (e) {
+				op->o.nro_status = EFAULT;
+				err = err ?: e;
+			}
+		}
+	}
+	return err;
+}
+
+static struct unm_opt *opt_find(struct unm_req *rq, uint32_t type)
+{
+	unsigned i;
+
+	for (i = 0; i < rq->nopts; i++)
+		if (rq->opts[i].o.nro_reqtype == type)
+			return &rq->opts[i];
+	return NULL;
+}
+
+/* Write back every option's status (and body when it succeeded). */
+static void opt_copyout(struct unm_req *rq, int rerror)
+{
+	unsigned i;
+
+	for (i = 0; i < rq->nopts; i++) {
+		struct unm_opt *op = &rq->opts[i];
+
+		unm_copyout(op->uaddr + offsetof(struct nmreq_option, nro_status),
+			    &op->o.nro_status, sizeof(op->o.nro_status));
+		if (!rerror && !op->o.nro_status && opt_body_size(op->o.nro_reqtype))
+			unm_copyout(op->uaddr + sizeof(op->o), &op->body,
+				    opt_body_size(op->o.nro_reqtype));
+	}
+}
+
+static int opt_check_all_used(const struct unm_req *rq, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < rq->nopts; i++) {
+		if (rq->opts[i].o.nro_status == EOPNOTSUPP) {
+			unm_log(UNM_LOG_ERR, "%s: option %u (type %u) not supported here",
+				name, i, rq->opts[i].o.nro_reqtype);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+int unm_opt_walk(struct nmreq_header *hdr, struct nmreq_option **tab, size_t ntab)
+{
+	static __thread struct unm_req rq;
+	unsigned i;
+	int err;
+
+	err = opt_walk(hdr, &rq);
+	for (i = 0; i < ntab && i < rq.nopts; i++)
+		tab[i] = &rq.opts[i].o;
+	opt_copyout(&rq, err);
+	return err;
+}
+
+/* ---- ports ------------------------------------------------------------------ */
+
+static int port_find_locked(const struct unm_portspec *spec)
+{
+	int i;
+
+	for (i = 0; i < UNM_MAX_PORTS; i++) {
+		struct unm_kport *p = &unm_k->ports[i];
+
+		if (p->kind == spec->kind && p->id == spec->id &&
+		    !strcmp(p->name, spec->base))
+			return i;
+	}
+	return -ENOENT;
+}
+
+static int kring_run_alloc_locked(unsigned n, uint32_t *first)
+{
+	unsigned i, run = 0;
+
+	if (!n) {
+		*first = 0;
+		return 0;
+	}
+	for (i = 0; i < UNM_MAX_KRINGS; i++) {
+		run = unm_k->krings[i].used ? 0 : run + 1;
+		if (run == n) {
+			*first = i + 1 - n;
+			return 0;
+		}
+	}
+	return -ENOMEM;
+}
+
+static uint32_t clamp_slots(uint32_t v)
+{
+	if (!v)
+		return UNM_DEF_SLOTS;
+	if (v < 4)
+		return 4;
+	return v > UNM_MAX_SLOTS ? UNM_MAX_SLOTS : v;
+}
+
+static uint16_t clamp_rings(uint16_t v)
+{
+	if (!v)
+		return 1;
+	return v > UNM_MAX_RINGS ? UNM_MAX_RINGS : v;
+}
+
+/* Create the pipe pair for spec (this end asked with req). Locked. */
+static int port_create_locked(const struct unm_portspec *spec,
+			      const struct nmreq_register *req,
+			      const struct unm_pools *pools, int *pidxp)
+{
+	struct unm_mem_local *ml;
+	struct unm_kport *port = NULL;
+	int pidx = -1, mslot, err, end, dir, i;
+	uint8_t me = spec->end, peer = !spec->end;
+
+	for (i = 0; i < UNM_MAX_PORTS; i++)
+		if (!unm_k->ports[i].kind) {
+			pidx = i;
+			break;
+		}
+	if (pidx < 0) {
+		unm_log(UNM_LOG_ERR, "%s: too many ports (max %d)", spec->base, UNM_MAX_PORTS);
+		return -ENOMEM;
+	}
+	err = unm_mem_find_or_create(req->nr_mem_id, pools, &mslot);
+	if (err)
+		return err;
+	unm_k->mems[mslot].users++;
+	port = &unm_k->ports[pidx];
+	memset(port, 0, sizeof(*port));
+	port->mem = mslot;
+	snprintf(port->name, sizeof(port->name), "%s", spec->base);
+	port->id = spec->id;
+	port->nrings[me][UNM_TX] = port->nrings[peer][UNM_RX] = clamp_rings(req->nr_tx_rings);
+	port->nrings[me][UNM_RX] = port->nrings[peer][UNM_TX] = clamp_rings(req->nr_rx_rings);
+	port->nslots[me][UNM_TX] = port->nslots[peer][UNM_RX] = clamp_slots(req->nr_tx_slots);
+	port->nslots[me][UNM_RX] = port->nslots[peer][UNM_TX] = clamp_slots(req->nr_rx_slots);
+	ml = unm_mem_map(mslot);
+	if (!ml) {
+		unm_log(UNM_LOG_ERR, "mem %u: cannot map region", unm_k->mems[mslot].id);
+		unm_mem_put_locked(mslot);
+		memset(port, 0, sizeof(*port));
+		return -ENOMEM;
+	}
+	port->kind = spec->kind;	/* from here port_destroy_locked undoes */
+	for (end = 0; end < 2; end++)
+		for (dir = 0; dir < 2; dir++) {
+			err = kring_run_alloc_locked(port->nrings[end][dir], &port->kring[end][dir]);
+			if (err) {
+				unm_log(UNM_LOG_ERR, "%s: out of krings", spec->base);
+				goto out_destroy;
+			}
+			for (i = 0; i < port->nrings[end][dir]; i++) {
+				struct unm_kring *kr = &unm_k->krings[port->kring[end][dir] + i];
+
+				memset(kr, 0, sizeof(*kr));
+				kr->num_slots = port->nslots[end][dir];
+				kr->port = pidx;
+				kr->dir = dir;
+				kr->end = end;
+				kr->ring_id = i;
+				err = unm_mem_ring_create_locked(mslot, ml->base, kr, i, dir);
+				if (err)
+					goto out_destroy;
+				kr->used = 1;
+			}
+		}
+	/* cross-link: end e TX i <-> end !e RX i */
+	for (end = 0; end < 2; end++)
+		for (i = 0; i < port->nrings[end][UNM_TX]; i++) {
+			uint32_t t = port->kring[end][UNM_TX] + i;
+			uint32_t r = port->kring[!end][UNM_RX] + i;
+
+			unm_k->krings[t].peer = r + 1;
+			unm_k->krings[r].peer = t + 1;
+		}
+	unm_mem_unmap(ml);
+	*pidxp = pidx;
+	return 0;
+
+out_destroy:
+	port_destroy_locked(pidx, ml->base);
+	unm_mem_unmap(ml);
+	return err;
+}
+
+/* Build the per-process view of a registered priv. */
+static int priv_bind_local(struct unm_priv_local *pl, const char *name)
+{
+	struct unm_kpriv *kp = &unm_k->privs[pl->slot];
+	struct unm_kport *port = &unm_k->ports[kp->port];
+	struct unm_memreg *m = &unm_k->mems[port->mem];
+	const struct unm_port_ops *ops = unm_port_ops_find(port->kind);
+	int dir;
+	unsigned i;
+
+	if (!ops)
+		return -ENXIO;
+	pl->mem = unm_mem_map(port->mem);
+	if (!pl->mem)
+		return -ENOMEM;
+	snprintf(pl->name, sizeof(pl->name), "%s", name);
+	for (dir = 0; dir < 2; dir++) {
+		unsigned n = kp->qlast[dir] - kp->qfirst[dir];
+
+		pl->nring[dir] = n;
+		pl->rings[dir] = n ? calloc(n, sizeof(struct unm_ring_ctx)) : NULL;
+		if (n && !pl->rings[dir])
+			return -ENOMEM;
+		for (i = 0; i < n; i++) {
+			struct unm_ring_ctx *rc = &pl->rings[dir][i];
+			uint32_t ki = port->kring[kp->end][dir] + kp->qfirst[dir] + i;
+
+			rc->kr = &unm_k->krings[ki];
+			rc->ring = (struct netmap_ring *)(pl->mem->base + rc->kr->ring_ofs);
+			rc->peer_kr = rc->kr->peer ? &unm_k->krings[rc->kr->peer - 1] : NULL;
+			rc->peer_ring = rc->peer_kr ?
+				(struct netmap_ring *)(pl->mem->base + rc->peer_kr->ring_ofs) : NULL;
+			rc->sync = dir == UNM_TX ? ops->txsync : ops->rxsync;
+			rc->bufs = pl->mem->base + m->buf_ofs;
+			rc->nbufs = m->p.buf_num;
+			rc->buf_size = m->p.buf_size;
+			rc->slot = pl->slot;
+			rc->mem = port->mem;
+			rc->name = pl->name;
+		}
+	}
+	pl->txpoll = !(kp->flags & NR_NO_TX_POLL);
+	pl->registered = true;
+	return 0;
+}
+
+static void priv_unbind_local(struct unm_priv_local *pl)
+{
+	free(pl->rings[0]);
+	free(pl->rings[1]);
+	pl->rings[0] = pl->rings[1] = NULL;
+	pl->nring[0] = pl->nring[1] = 0;
+	if (pl->mem)
+		unm_mem_unmap(pl->mem);
+	pl->mem = NULL;
+	pl->registered = false;
+}
+
+static const char *strip_prefix(const char *name)
+{
+	return strncmp(name, "netmap:", 7) ? name : name + 7;
+}
+
+/* Why a name that no port type claims is refused. */
+static int no_such_port(const char *name)
+{
+	if (!strncmp(name, NM_BDG_NAME, strlen(NM_BDG_NAME))) {
+		unm_log(UNM_LOG_ERR, "%s: VALE ports are not supported yet", name);
+		return -EOPNOTSUPP;
+	}
+	unm_log(UNM_LOG_ERR, "%s: no such port", name);
+	return -ENXIO;
+}
+
+static int check_mode(const char *name, const struct nmreq_register *req)
+{
+	switch (req->nr_mode) {
+	case NR_REG_DEFAULT:
+	case NR_REG_ALL_NIC:
+	case NR_REG_ONE_NIC:
+	case NR_REG_PIPE_MASTER:
+	case NR_REG_PIPE_SLAVE:
+	case NR_REG_NULL:
+		break;
+	case NR_REG_SW:
+	case NR_REG_NIC_SW:
+	case NR_REG_ONE_SW:
+		unm_log(UNM_LOG_ERR, "%s: no host rings on this port (mode %u)", name,
+			req->nr_mode);
+		return -EOPNOTSUPP;
+	default:
+		unm_log(UNM_LOG_ERR, "%s: invalid nr_mode %u", name, req->nr_mode);
+		return -EINVAL;
+	}
+	if (req->nr_flags & (NR_MONITOR_TX | NR_MONITOR_RX | NR_ZCOPY_MON)) {
+		unm_log(UNM_LOG_ERR, "%s: monitors are not supported yet", name);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int unm_register(struct unm_priv_local *pl, struct nmreq_header *hdr,
+		 struct nmreq_register *req, const struct unm_pools *pools)
+{
+	const char *name = strip_prefix(hdr->nr_name);
+	const struct unm_port_ops *ops;
+	struct unm_portspec spec;
+	struct unm_kport *port;
+	struct unm_kpriv *kp;
+	struct unm_memreg *m;
+	struct unm_mem_local *ml = NULL;
+	struct netmap_if *nifp;
+	uint32_t ring_id = req->nr_ringid & NETMAP_RING_MASK;
+	uint32_t if_size, if_obj, extra = 0, head = 0, i;
+	uint16_t first[2], last[2];
+	int err, pidx, dir, created = 0;
+	bool excl = req->nr_flags & NR_EXCLUSIVE;
+
+	if (pl->registered) {
+		unm_log(UNM_LOG_ERR, "%s: already registered", pl->name);
+		return -EBUSY;
+	}
+	err = check_mode(name, req);
+	if (err)
+		return err;
+	ops = unm_port_ops_parse(name, req->nr_mode, req->nr_ringid, &spec, &err);
+	if (!ops)
+		return err == -ENOENT ? no_such_port(name) : err;
+	err = unm_lock();
+	if (err)
+		return err;
+	unm_gc_locked();
+	kp = &unm_k->privs[pl->slot];
+	pidx = port_find_locked(&spec);
+	if (pidx >= 0) {
+		port = &unm_k->ports[pidx];
+		m = &unm_k->mems[port->mem];
+		if (req->nr_mem_id && req->nr_mem_id != m->id) {
+			unm_log(UNM_LOG_ERR, "%s: exists in mem %u, not %u", name, m->id,
+				req->nr_mem_id);
+			err = -EINVAL;
+			goto out_unlock;
+		}
+		if (pools) {
+			struct unm_pools p = *pools;
+
+			err = unm_pools_check(&p);
+			if (!err && memcmp(&p, &m->p, sizeof(p))) {
+				unm_log(UNM_LOG_ERR, "%s: mem %u exists with another layout",
+					name, m->id);
+				err = -EBUSY;
+			}
+			if (err)
+				goto out_unlock;
+		}
+	} else {
+		err = port_create_locked(&spec, req, pools, &pidx);
+		if (err)
+			goto out_unlock;
+		created = 1;
+	}
+	port = &unm_k->ports[pidx];
+	m = &unm_k->mems[port->mem];
+	/* the rings this fd binds */
+	for (dir = 0; dir < 2; dir++) {
+		uint16_t n = port->nrings[spec.end][dir];
+
+		first[dir] = 0;
+		last[dir] = n;
+		if (req->nr_mode == NR_REG_ONE_NIC) {
+			if (ring_id >= n) {
+				unm_log(UNM_LOG_ERR, "%s: %s ring %u out of range (port has %u)",
+					name, dir ? "RX" : "TX", ring_id, n);
+				err = -EINVAL;
+				goto out_destroy;
+			}
+			first[dir] = ring_id;
+			last[dir] = ring_id + 1;
+		}
+		if (req->nr_mode == NR_REG_NULL ||
+		    (dir == UNM_TX && (req->nr_flags & NR_RX_RINGS_ONLY)) ||
+		    (dir == UNM_RX && (req->nr_flags & NR_TX_RINGS_ONLY)))
+			first[dir] = last[dir] = 0;
+	}
+	for (dir = 0; dir < 2; dir++)
+		for (i = first[dir]; i < last[dir]; i++) {
+			struct unm_kring *kr = &unm_k->krings[port->kring[spec.end][dir] + i];
+
+			if (kr->excl || (excl && kr->users)) {
+				unm_log(UNM_LOG_ERR, "%s: %s ring %u busy (%s)", name,
+					dir ? "RX" : "TX", i,
+					kr->excl ? "bound exclusively" : "in use, NR_EXCLUSIVE asked");
+				err = -EBUSY;
+				goto out_destroy;
+			}
+		}
+	ml = unm_mem_map(port->mem);
+	if (!ml) {
+		err = -ENOMEM;
+		goto out_destroy;
+	}
+	/* the netmap_if */
+	if_size = sizeof(struct netmap_if) + sizeof(ssize_t) *
+		  (port->nrings[spec.end][UNM_TX] + port->nrings[spec.end][UNM_RX]);
+	if (if_size > m->p.if_size) {
+		unm_log(UNM_LOG_ERR, "%s: netmap_if needs %u bytes, pool objects have %u",
+			name, if_size, m->p.if_size);
+		err = -ENOMEM;
+		goto out_unmap;
+	}
+	err = unm_mem_obj_alloc(m->if_map, m->p.if_num, 1, &m->if_hint, &if_obj);
+	if (err) {
+		unm_log(UNM_LOG_ERR, "mem %u: netmap_if pool exhausted (%u)", m->id, m->p.if_num);
+		goto out_unmap;
+	}
+	kp->nifp_ofs = m->if_ofs + (uint64_t)if_obj * m->p.if_size;
+	kp->if_obj = if_obj;
+	nifp = (struct netmap_if *)(ml->base + kp->nifp_ofs);
+	memset(nifp, 0, m->p.if_size);
+	memcpy(nifp->ni_name, name, strnlen(name, sizeof(nifp->ni_name) - 1));
+	*(uint32_t *)(uintptr_t)&nifp->ni_version = NETMAP_API;
+	*(uint32_t *)(uintptr_t)&nifp->ni_tx_rings = port->nrings[spec.end][UNM_TX];
+	*(uint32_t *)(uintptr_t)&nifp->ni_rx_rings = port->nrings[spec.end][UNM_RX];
+	for (dir = 0; dir < 2; dir++)
+		for (i = 0; i < port->nrings[spec.end][dir]; i++) {
+			struct unm_kring *kr = &unm_k->krings[port->kring[spec.end][dir] + i];
+			uint32_t pos = dir == UNM_TX ? i : port->nrings[spec.end][UNM_TX] + i;
+			ssize_t ofs = 0;
+
+			if (i >= first[dir] && i < last[dir])
+				ofs = (ssize_t)kr->ring_ofs - (ssize_t)kp->nifp_ofs;
+			*(ssize_t *)(uintptr_t)&nifp->ring_ofs[pos] = ofs;
+		}
+	if (req->nr_extra_bufs) {
+		extra = unm_mem_extra_alloc_locked(port->mem, ml->base, &head, req->nr_extra_bufs);
+		nifp->ni_bufs_head = head;
+	}
+	/* commit */
+	for (dir = 0; dir < 2; dir++)
+		for (i = first[dir]; i < last[dir]; i++) {
+			struct unm_kring *kr = &unm_k->krings[port->kring[spec.end][dir] + i];
+
+			kr->users++;
+			if (excl)
+				kr->excl = 1;
+		}
+	port->users[spec.end]++;
+	kp->state = UNM_PRIV_REG;
+	kp->port = pidx;
+	kp->end = spec.end;
+	kp->mem = port->mem;
+	kp->mode = req->nr_mode;
+	kp->flags = req->nr_flags;
+	for (dir = 0; dir < 2; dir++) {
+		kp->qfirst[dir] = first[dir];
+		kp->qlast[dir] = last[dir];
+	}
+	req->nr_tx_rings = port->nrings[spec.end][UNM_TX];
+	req->nr_rx_rings = port->nrings[spec.end][UNM_RX];
+	req->nr_tx_slots = port->nslots[spec.end][UNM_TX];
+	req->nr_rx_slots = port->nslots[spec.end][UNM_RX];
+	req->nr_host_tx_rings = req->nr_host_rx_rings = 0;
+	req->nr_mem_id = m->id;
+	req->nr_memsize = m->memsize;
+	req->nr_offset = kp->nifp_ofs;
+	req->nr_extra_bufs = extra;
+	err = priv_bind_local(pl, name);
+	if (err) {
+		priv_unbind_local(pl);
+		hold_set_locked(pl->slot, true);
+		unm_priv_release_locked(pl->slot);
+		/* keep the fd open but unregistered */
+		kp->state = UNM_PRIV_OPEN;
+		kp->gen = pl->gen;
+		kp->owner_pid = unm_pid;
+		kp->evfd = pl->evfd;
+	}
+	unm_mem_unmap(ml);
+	unm_unlock();
+	return err;
+
+out_unmap:
+	unm_mem_unmap(ml);
+out_destroy:
+	if (created && !port->users[0] && !port->users[1]) {
+		ml = unm_mem_map(port->mem);
+		port_destroy_locked(pidx, ml ? ml->base : NULL);
+		unm_mem_unmap(ml);
+	}
+out_unlock:
+	unm_unlock();
+	return err;
+}
+
+/* Undo a successful register (an option turned out unsupported). */
+static void unm_unregister(struct unm_priv_local *pl)
+{
+	struct unm_kpriv *kp;
+	uint16_t gen;
+
+	priv_unbind_local(pl);
+	if (unm_lock())
+		return;
+	kp = &unm_k->privs[pl->slot];
+	gen = kp->gen;
+	unm_priv_release_locked(pl->slot);
+	kp->state = UNM_PRIV_OPEN;
+	kp->gen = gen;
+	kp->owner_pid = unm_pid;
+	kp->evfd = pl->evfd;
+	unm_unlock();
+}
+
+/* ---- PORT_INFO_GET / POOLS_INFO_GET ---------------------------------------- */
+
+/* The region a name maps to: the port's, else mem_id's (or 1). Locked. */
+static void port_geometry_locked(const char *name, uint16_t mem_id,
+				 struct unm_memreg *out, struct unm_kport *pout, int *found)
+{
+	struct unm_portspec spec;
+	const struct unm_port_ops *ops;
+	int err, pidx = -1, i;
+
+	*found = 0;
+	if (!mem_id)
+		mem_id = 1;
+	if (name && *name) {
+		ops = unm_port_ops_parse(name, NR_REG_ALL_NIC, 0, &spec, &err);
+		if (ops)
+			pidx = port_find_locked(&spec);
+		if (pidx >= 0) {
+			*pout = unm_k->ports[pidx];
+			*out = unm_k->mems[pout->mem];
+			*found = 2;
+			return;
+		}
+		if (ops)
+			*found = 1;
+	}
+	for (i = 0; i < UNM_MAX_MEMS; i++)
+		if (unm_k->mems[i].id == mem_id) {
+			memcpy(out, &unm_k->mems[i], offsetof(struct unm_memreg, if_map));
+			return;
+		}
+	memset(out, 0, offsetof(struct unm_memreg, if_map));
+	out->id = mem_id;
+	unm_pools_default(&out->p);
+	unm_mem_layout(out);
+}
+
+static struct unm_memreg geo_scratch;	/* big: not on the stack; under lock */
+
+static int port_info_get(struct nmreq_header *hdr, struct nmreq_port_info_get *req)
+{
+	const char *name = strip_prefix(hdr->nr_name);
+	struct unm_kport port;
+	struct unm_portspec spec;
+	int found, err;
+
+	if (*name && !unm_port_ops_parse(name, NR_REG_ALL_NIC, 0, &spec, &err))
+		return err == -ENOENT ? no_such_port(name) : err;
+	err = unm_lock();
+	if (err)
+		return err;
+	port_geometry_locked(name, req->nr_mem_id, &geo_scratch, &port, &found);
+	req->nr_memsize = geo_scratch.memsize;
+	req->nr_mem_id = geo_scratch.id;
+	if (found == 2) {
+		req->nr_tx_rings = port.nrings[spec.end][UNM_TX];
+		req->nr_rx_rings = port.nrings[spec.end][UNM_RX];
+		req->nr_tx_slots = port.nslots[spec.end][UNM_TX];
+		req->nr_rx_slots = port.nslots[spec.end][UNM_RX];
+	} else if (found == 1) {
+		/* what a REGISTER would create */
+		req->nr_tx_rings = clamp_rings(req->nr_tx_rings);
+		req->nr_rx_rings = clamp_rings(req->nr_rx_rings);
+		req->nr_tx_slots = clamp_slots(req->nr_tx_slots);
+		req->nr_rx_slots = clamp_slots(req->nr_rx_slots);
+	}
+	req->nr_host_tx_rings = req->nr_host_rx_rings = 0;
+	unm_unlock();
+	return 0;
+}
+
+static int pools_info_get(struct nmreq_header *hdr, struct nmreq_pools_info *req)
+{
+	const char *name = strip_prefix(hdr->nr_name);
+	struct unm_kport port;
+	struct unm_portspec spec;
+	int found, err;
+
+	if (*name && !unm_port_ops_parse(name, NR_REG_ALL_NIC, 0, &spec, &err))
+		return err == -ENOENT ? no_such_port(name) : err;
+	err = unm_lock();
+	if (err)
+		return err;
+	port_geometry_locked(name, req->nr_mem_id, &geo_scratch, &port, &found);
+	req->nr_memsize = geo_scratch.memsize;
+	req->nr_mem_id = geo_scratch.id;
+	req->nr_if_pool_offset = geo_scratch.if_ofs;
+	req->nr_if_pool_objtotal = geo_scratch.p.if_num;
+	req->nr_if_pool_objsize = geo_scratch.p.if_size;
+	req->nr_ring_pool_offset = geo_scratch.ring_ofs;
+	req->nr_ring_pool_objtotal = geo_scratch.p.ring_num;
+	req->nr_ring_pool_objsize = geo_scratch.p.ring_size;
+	req->nr_buf_pool_offset = geo_scratch.buf_ofs;
+	req->nr_buf_pool_objtotal = geo_scratch.p.buf_num;
+	req->nr_buf_pool_objsize = geo_scratch.p.buf_size;
+	unm_unlock();
+	return 0;
+}
+
+/* ---- NIOCCTRL ---------------------------------------------------------------- */
+
+int unm_ctrl(struct unm_priv_local *pl, struct nmreq_header *uhdr)
+{
+	static __thread struct unm_req rq;
+	struct nmreq_header hdr;
+	union {
+		struct nmreq_register reg;
+		struct nmreq_port_info_get pig;
+		struct nmreq_pools_info pools;
+		char raw[NETMAP_REQ_MAXSIZE];
+	} body;
+	size_t bsz;
+	struct unm_opt *op;
+	struct unm_pools pools, *pp = NULL;
+	int err;
+
+	err = unm_copyin(&hdr, (uintptr_t)uhdr, sizeof(hdr));
+	if (err)
+		return err;
+	err = unm_hdr_check(&hdr);
+	if (err)
+		return err;
+	hdr.nr_name[sizeof(hdr.nr_name) - 1] = '\0';
+	if (!reqtype_known(hdr.nr_reqtype)) {
+		unm_log(UNM_LOG_ERR, "%s: unknown request type %u", hdr.nr_name, hdr.nr_reqtype);
+		return -EINVAL;
+	}
+	bsz = body_size(hdr.nr_reqtype);
+	if ((bsz && !hdr.nr_body) || (!bsz && hdr.nr_body)) {
+		unm_log(UNM_LOG_ERR, "%s: request %u: nr_body %s", hdr.nr_name, hdr.nr_reqtype,
+			bsz ? "missing" : "not expected");
+		return -EINVAL;
+	}
+	memset(&body, 0, sizeof(body));
+	if (bsz) {
+		err = unm_copyin(&body, hdr.nr_body, bsz);
+		if (err) {
+			unm_log(UNM_LOG_ERR, "%s: nr_body unreadable", hdr.nr_name);
+			return err;
+		}
+	}
+	err = opt_walk(&hdr, &rq);
+	if (err) {
+		opt_copyout(&rq, err);
+		return err;
+	}
+	switch (hdr.nr_reqtype) {
+	case NETMAP_REQ_REGISTER:
+		op = opt_find(&rq, NETMAP_REQ_OPT_UNM_POOLS);
+		if (op) {
+			pools.if_num = op->body.pools.nr_if_pool_objtotal;
+			pools.if_size = op->body.pools.nr_if_pool_objsize;
+			pools.ring_num = op->body.pools.nr_ring_pool_objtotal;
+			pools.ring_size = op->body.pools.nr_ring_pool_objsize;
+			pools.buf_num = op->body.pools.nr_buf_pool_objtotal;
+			pools.buf_size = op->body.pools.nr_buf_pool_objsize;
+			pp = &pools;
+		}
+		op = opt_find(&rq, NETMAP_REQ_OPT_EXTMEM);
+		if (op) {
+			unm_log(UNM_LOG_ERR, "%s: NETMAP_REQ_OPT_EXTMEM is not supported yet",
+				hdr.nr_name);
+			err = -EOPNOTSUPP;
+			break;
+		}
+		err = unm_register(pl, &hdr, &body.reg, pp);
+		op = opt_find(&rq, NETMAP_REQ_OPT_UNM_POOLS);
+		if (op)
+			op->o.nro_status = err ? -err : 0;
+		if (!err) {
+			err = opt_check_all_used(&rq, hdr.nr_name);
+			if (err)
+				unm_unregister(pl);
+		}
+		break;
+	case NETMAP_REQ_PORT_INFO_GET:
+		err = port_info_get(&hdr, &body.pig);
+		break;
+	case NETMAP_REQ_POOLS_INFO_GET:
+		err = pools_info_get(&hdr, &body.pools);
+		break;
+	default:
+		unm_log(UNM_LOG_ERR, "%s: request type %u not supported yet", hdr.nr_name,
+			hdr.nr_reqtype);
+		err = -EOPNOTSUPP;
+		break;
+	}
+	if (!err && bsz)
+		err = unm_copyout(hdr.nr_body, &body, bsz);
+	opt_copyout(&rq, err);
+	return err;
+}
+
+/* ---- mmap -------------------------------------------------------------------- */
+
+void *unm_mmap(struct unm_priv_local *pl, void *addr, size_t len, int prot,
+	       int flags, off_t off, int *err)
+{
+	void *p;
+
+	if (!pl->registered || !pl->mem) {
+		unm_log(UNM_LOG_ERR, "mmap: netmap fd not registered");
+		*err = -EINVAL;
+		return MAP_FAILED;
+	}
+	if (off < 0 || !len || (uint64_t)off > pl->mem->size ||
+	    len > pl->mem->size - (uint64_t)off) {
+		unm_log(UNM_LOG_ERR, "%s: mmap of %zu bytes at offset %lld outside the region (%llu bytes)",
+			pl->name, len, (long long)off, (unsigned long long)pl->mem->size);
+		*err = -EINVAL;
+		return MAP_FAILED;
+	}
+	p = unm_libc.mmap(addr, len, prot, flags, pl->mem->fd, off);
+	if (p == MAP_FAILED)
+		*err = -errno;
+	return p;
+}
+
+/* ---- adopting an fd from another process ---------------------------------- */
+
+/*
+ * A netmap fd this process got through SCM_RIGHTS (or across exec): an epoll
+ * fd whose only target carries our magic and the priv slot in its data.
+ */
+struct unm_priv_local *unm_fd_adopt(int fd)
+{
+	char path[64], link[64], buf[1024], *p;
+	struct unm_priv_local *pl;
+	struct unm_kpriv *kp;
+	unsigned long long data;
+	uint32_t slot;
+	uint16_t gen;
+	ssize_t n;
+	int ffd, pidfd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return NULL;
+	link[n] = '\0';
+	if (strcmp(link, "anon_inode:[eventpoll]"))
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	ffd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ffd < 0)
+		return NULL;
+	n = read(ffd, buf, sizeof(buf) - 1);
+	close(ffd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	p = strstr(buf, "data:");
+	if (!p || sscanf(p + 5, "%llx", &data) != 1 || (data >> 32) != UNM_EPOLL_MAGIC)
+		return NULL;
+	slot = data & 0xffff;
+	gen = (data >> 16) & 0xffff;
+	if (slot >= UNM_MAX_PRIVS || unm_kernel_attach() || unm_fd_table_init())
+		return NULL;
+	pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return NULL;
+	pl->refs = 1;
+	pl->epfd = fd;
+	pl->evfd = -1;
+	pl->slot = slot;
+	pl->gen = gen;
+	if (unm_lock()) {
+		free(pl);
+		return NULL;
+	}
+	kp = &unm_k->privs[slot];
+	if (kp->state == UNM_PRIV_FREE || kp->gen != gen) {
+		unm_unlock();
+		free(pl);
+		return NULL;
+	}
+	hold_set_locked(slot, true);
+	if (kp->state == UNM_PRIV_REG)
+		priv_bind_local(pl, unm_k->ports[kp->port].name);
+	/* our own handle on the wake-up eventfd, to drain it */
+	pidfd = syscall(SYS_pidfd_open, kp->owner_pid, 0);
+	if (pidfd >= 0) {
+		pl->evfd = syscall(SYS_pidfd_getfd, pidfd, kp->evfd, 0);
+		close(pidfd);
+	}
+	unm_unlock();
+	unm_fd_set(fd, pl);
+	return pl;
+}

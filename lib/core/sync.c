@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * sync.c - NIOCTXSYNC / NIOCRXSYNC and the sync pass of poll(): for every
+ * ring bound to the fd, prologue -> port txsync/rxsync (one indirect call)
+ * -> finalize, as netmap's netmap_ioctl() and netmap_poll() do.
+ *
+ * No lock, no syscall, no division here; the only syscall is the wake-up of
+ * a sleeping peer inside the port's sync (unm_kring_wake).
+ */
+#include <errno.h>
+#include <poll.h>
+
+#include "core/unm.h"
+
+/* Returns 1 on a validation error (ring reinitialised), 0 otherwise. */
+static int txsync_one(struct unm_ring_ctx *rc)
+{
+	if (unlikely(unm_txsync_prologue(rc) >= rc->kr->num_slots)) {
+		unm_ring_reinit(rc);
+		return 1;
+	}
+	if (unlikely(rc->sync(rc))) {
+		unm_ring_reinit(rc);
+		return 1;
+	}
+	unm_sync_finalize(rc);
+	return 0;
+}
+
+static int rxsync_one(struct unm_ring_ctx *rc)
+{
+	int bad = 0;
+
+	if (unlikely(unm_rxsync_prologue(rc) >= rc->kr->num_slots)) {
+		unm_ring_reinit(rc);
+		bad = 1;
+	}
+	if (unlikely(rc->sync(rc))) {
+		unm_ring_reinit(rc);
+		return 1;
+	}
+	unm_sync_finalize(rc);
+	return bad;
+}
+
+/*
+ * The ioctl: every bound ring of one direction. As upstream, a ring reset
+ * after bad head/cur is not an error of the ioctl itself (it is logged and
+ * counted); a ring another thread is syncing is skipped.
+ */
+int unm_sync(struct unm_priv_local *pl, int dir)
+{
+	struct unm_ring_ctx *rc = pl->rings[dir];
+	unsigned i, n = pl->nring[dir];
+
+	if (unlikely(!pl->registered))
+		return -ENXIO;
+	for (i = 0; i < n; i++, rc++) {
+		if (unlikely(unm_kring_tryget(rc->kr)))
+			continue;
+		if (dir == UNM_TX)
+			txsync_one(rc);
+		else
+			rxsync_one(rc);
+		unm_kring_put(rc->kr);
+	}
+	return 0;
+}
+
+/* One non-blocking pass of netmap_poll(): returns revents. */
+short unm_poll_scan(struct unm_priv_local *pl, short events)
+{
+	short want_tx = events & (POLLOUT | POLLWRNORM);
+	short want_rx = events & (POLLIN | POLLRDNORM);
+	short revents = 0;
+	struct unm_ring_ctx *rc;
+	unsigned i;
+
+	if (unlikely(!pl->registered))
+		return POLLERR;
+	if (pl->txpoll || want_tx) {
+		rc = pl->rings[UNM_TX];
+		for (i = 0; i < pl->nring[UNM_TX]; i++, rc++) {
+			/* nothing to push and space already found elsewhere */
+			if (!want_tx && rc->ring->head == rc->kr->hwcur)
+				continue;
+			if (unlikely(unm_kring_tryget(rc->kr)))
+				continue;
+			if (txsync_one(rc))
+				revents |= POLLERR;
+			if (rc->kr->rcur != rc->kr->rtail) {
+				revents |= want_tx;
+				want_tx = 0;
+			}
+			unm_kring_put(rc->kr);
+		}
+	}
+	if (want_rx) {
+		rc = pl->rings[UNM_RX];
+		for (i = 0; i < pl->nring[UNM_RX]; i++, rc++) {
+			if (unlikely(unm_kring_tryget(rc->kr)))
+				continue;
+			if (rxsync_one(rc))
+				revents |= POLLERR;
+			if (rc->kr->rcur != rc->kr->rtail)
+				revents |= want_rx;
+			unm_kring_put(rc->kr);
+		}
+	}
+	return revents;
+}

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * unm.h - the internal header of the in-process "kernel half" of netmap.
+ *
+ * The state that netmap keeps in the kernel lives here in shared memory so
+ * that several processes (pipes across fork/exec, SCM_RIGHTS) see one world:
+ *
+ *   /unetmap.kernel       struct unm_kernel: processes, regions (allocators
+ *                         and their free bitmaps), ports, krings, privs.
+ *   /unetmap.mem.<id>     one region per mem id: netmap_if pool, ring pool,
+ *                         buffer pool, laid out as netmap lays them out.
+ *
+ * LOCKING. One robust, process-shared mutex (unm_kernel.lock) protects every
+ * table in the kernel object: open/register/close, the garbage collector, and
+ * the rare error path of a sync that needs a fresh buffer. Nothing on the data
+ * path takes it. A kring is driven by one syncer at a time (busy_pid, taken
+ * with a CAS, the loser gets EBUSY). Pipe rings are single-producer /
+ * single-consumer between the two ends: hwtail of an RX kring is written by
+ * the peer's txsync only (release), hwcur by its own rxsync only (release);
+ * each side reads the other's index with acquire.
+ *
+ * Per-process state (mappings, the fd table, cached ring pointers) is in
+ * struct unm_priv_local and struct unm_mem_local; nothing in shared memory
+ * holds a pointer.
+ */
+#ifndef UNM_CORE_UNM_H
+#define UNM_CORE_UNM_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <pthread.h>
+#include <sys/types.h>
+#include <net/netmap.h>
+
+#ifndef likely
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+#endif
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+#define UNM_CACHELINE		64
+#define UNM_KERNEL_SHM		"/unetmap.kernel"
+#define UNM_MEM_SHM_FMT		"/unetmap.mem.%u"
+#define UNM_KERNEL_MAGIC	0x554e4d4b45524e31ULL	/* "UNMKERN1" */
+#define UNM_EPOLL_MAGIC		0x554e4d00u		/* epoll data, high word */
+
+#define UNM_MAX_PROCS		128
+#define UNM_MAX_MEMS		16
+#define UNM_MAX_PORTS		128
+#define UNM_MAX_PRIVS		512
+#define UNM_MAX_KRINGS		4096
+#define UNM_MAX_RINGS		64	/* per direction per port end */
+#define UNM_MAX_SLOTS		4096	/* per ring (NM_PIPE_MAXSLOTS) */
+#define UNM_DEF_SLOTS		1024
+#define UNM_MAX_BUFS		(1u << 20)
+#define UNM_MAX_RINGOBJS	8192
+#define UNM_MAX_IFOBJS		1024
+#define UNM_KRING_WAITERS	4
+#define UNM_OPT_MAX_CHAIN	64	/* longer option chains are refused */
+
+#ifndef NETMAP_REQ_OPT_UNM_POOLS
+#define NETMAP_REQ_OPT_UNM_POOLS	0x554e
+#endif
+
+enum { UNM_TX = 0, UNM_RX = 1 };
+
+/* ---- shared objects (in /unetmap.kernel) -------------------------------- */
+
+struct unm_proc {
+	int32_t pid;			/* 0 = free slot */
+	uint32_t pad;
+	uint64_t start;			/* /proc/pid/stat starttime */
+	uint64_t holds[UNM_MAX_PRIVS / 64];	/* privs this process holds */
+};
+
+struct unm_pools {
+	uint32_t if_num, if_size;
+	uint32_t ring_num, ring_size;
+	uint32_t buf_num, buf_size;
+};
+
+struct unm_memreg {
+	uint16_t id;			/* nr_mem_id; 0 = free slot */
+	uint16_t gen;			/* bumped at each creation */
+	uint32_t users;			/* ports + privs using it */
+	struct unm_pools p;
+	uint64_t if_ofs, ring_ofs, buf_ofs, memsize;
+	uint32_t buf_free, buf_hint, ring_hint, if_hint;
+	uint64_t if_map[UNM_MAX_IFOBJS / 64];	/* bit set = in use */
+	uint64_t ring_map[UNM_MAX_RINGOBJS / 64];
+	uint64_t buf_map[UNM_MAX_BUFS / 64];
+};
+
+/*
+ * A kring. The first line belongs to whoever syncs the ring (busy_pid
+ * holder); hwtail to whoever produces into it (the ring itself for TX, the
+ * peer's txsync for a pipe RX ring); the waiter line to sleepers.
+ */
+struct unm_kring {
+	uint32_t hwcur;			/* (k) first slot not given to the kernel */
+	uint32_t rhead, rcur, rtail;	/* (k) shadow of head/cur/tail, last sync */
+	uint32_t num_slots;		/* (c) */
+	uint32_t ring_obj;		/* (c) first ring-pool object */
+	uint64_t ring_ofs;		/* (c) netmap_ring offset in the region */
+	uint32_t peer;			/* (c) pipe peer kring index + 1, 0 = none */
+	uint16_t port;			/* (c) port index */
+	uint8_t dir, end;		/* (c) UNM_TX/UNM_RX, pipe end 0/1 */
+	uint16_t ring_id;		/* (c) */
+	uint16_t used;			/* (c) allocated */
+	uint32_t users;			/* (c) privs bound to it */
+	uint32_t excl;			/* (c) bound NR_EXCLUSIVE */
+	int32_t busy_pid;		/* sync in progress by this pid, 0 = idle */
+	uint32_t err_cnt;		/* validation errors seen */
+	uint64_t pad0[1];
+	uint32_t hwtail __attribute__((aligned(UNM_CACHELINE))); /* (p) */
+	uint32_t pad1[15];
+	uint32_t nwaiters __attribute__((aligned(UNM_CACHELINE))); /* (w) */
+	uint32_t waiters[UNM_KRING_WAITERS];	/* priv slot + 1, 0 = free */
+} __attribute__((aligned(UNM_CACHELINE)));
+
+enum unm_port_kind { UNM_PORT_NONE = 0, UNM_PORT_PIPE = 1 };
+
+struct unm_kport {
+	uint8_t kind;			/* enum unm_port_kind, 0 = free slot */
+	uint8_t pad[3];
+	uint16_t mem;			/* region slot index */
+	uint16_t pad2;
+	char name[NETMAP_REQ_IFNAMSIZ];	/* base name, e.g. "foo{3" -> "foo", id 3 */
+	uint32_t id;			/* pipe id */
+	uint32_t users[2];		/* registered privs per end */
+	uint16_t nrings[2][2];		/* [end][dir] */
+	uint32_t nslots[2][2];		/* [end][dir] */
+	uint32_t kring[2][2];		/* [end][dir] first kring index */
+};
+
+enum unm_priv_state { UNM_PRIV_FREE = 0, UNM_PRIV_OPEN, UNM_PRIV_REG };
+
+struct unm_kpriv {
+	uint8_t state;			/* enum unm_priv_state */
+	uint8_t end;			/* pipe end */
+	uint16_t gen;			/* bumped at each allocation */
+	int32_t owner_pid;		/* process holding evfd */
+	int32_t evfd;			/* eventfd number in owner_pid */
+	uint16_t port;
+	uint16_t mem;
+	uint16_t qfirst[2], qlast[2];	/* bound ring range per direction */
+	uint32_t mode;
+	uint64_t flags;			/* nr_flags */
+	uint64_t nifp_ofs;		/* netmap_if offset in the region */
+	uint32_t if_obj;
+	uint32_t pad;
+};
+
+struct unm_kernel {
+	uint64_t magic;
+	uint32_t size;
+	uint32_t dead;			/* being unlinked; attachers retry */
+	pthread_mutex_t lock;
+	uint32_t next_gen;
+	uint32_t pad;
+	struct unm_proc procs[UNM_MAX_PROCS];
+	struct unm_memreg mems[UNM_MAX_MEMS];
+	struct unm_kport ports[UNM_MAX_PORTS];
+	struct unm_kpriv privs[UNM_MAX_PRIVS];
+	struct unm_kring krings[UNM_MAX_KRINGS];
+};
+
+/* ---- per-process state -------------------------------------------------- */
+
+struct unm_mem_local {
+	uint16_t id;			/* 0 = not mapped */
+	uint16_t gen;
+	int fd;				/* shm fd, kept for the program's mmap() */
+	char *base;			/* our own mapping */
+	uint64_t size;
+	int refs;
+};
+
+struct unm_ring_ctx;
+typedef int (*unm_sync_fn)(struct unm_ring_ctx *rc);
+
+/* What one sync needs, resolved once at register time. */
+struct unm_ring_ctx {
+	struct unm_kring *kr;
+	struct netmap_ring *ring;	/* in our mapping */
+	struct unm_kring *peer_kr;
+	struct netmap_ring *peer_ring;
+	unm_sync_fn sync;
+	char *bufs;			/* buffer pool base in our mapping */
+	uint32_t nbufs, buf_size;
+	uint32_t slot;			/* kernel priv slot (for waiter marks) */
+	uint16_t mem;			/* region slot (for repairs) */
+	const char *name;		/* for messages */
+};
+
+struct unm_priv_local {
+	int refs;			/* fds of this process pointing here */
+	uint32_t slot;			/* index in unm_kernel.privs */
+	uint16_t gen;
+	int epfd, evfd;
+	bool registered;
+	bool txpoll;			/* txsync on poll (not NR_NO_TX_POLL) */
+	struct unm_mem_local *mem;
+	unsigned nring[2];
+	struct unm_ring_ctx *rings[2];	/* [UNM_TX], [UNM_RX] */
+	char name[NETMAP_REQ_IFNAMSIZ + 16];
+};
+
+/* ---- port operations (the adapter registry) ----------------------------- */
+
+struct nmreq_header;
+struct nmreq_register;
+
+/* What a register request resolves to, before any state is created. */
+struct unm_portspec {
+	enum unm_port_kind kind;
+	char base[NETMAP_REQ_IFNAMSIZ];
+	uint32_t id;
+	uint8_t end;			/* pipe: 0 master, 1 slave */
+};
+
+struct unm_port_ops {
+	const char *name;
+	enum unm_port_kind kind;
+	/* does this name belong to the port type? fill spec; 0, -ENOENT, -errno */
+	int (*parse)(const char *name, uint32_t mode, uint32_t ringid,
+		     struct unm_portspec *spec);
+	unm_sync_fn txsync;
+	unm_sync_fn rxsync;
+};
+
+/* ---- log.c -------------------------------------------------------------- */
+enum unm_log_level { UNM_LOG_ERR = 0, UNM_LOG_WARN = 1, UNM_LOG_INFO = 2, UNM_LOG_DEBUG = 3 };
+enum unm_err_kind {
+	UNM_ERR_HEAD, UNM_ERR_CUR, UNM_ERR_TAIL, UNM_ERR_BUF_IDX, UNM_ERR_LEN,
+	UNM_ERR_PEER_BUF, UNM_ERR_BUSY, UNM_ERR_MAX
+};
+typedef void (*unm_log_fn)(int level, const char *msg);
+extern int unm_verbose;
+void unm_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* rate limited (per kind), and counted */
+void unm_log_err(enum unm_err_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+uint64_t unm_err_count(enum unm_err_kind kind);
+unm_log_fn unm_log_set(unm_log_fn fn);
+
+/* ---- kernel.c ----------------------------------------------------------- */
+extern struct unm_kernel *unm_k;
+extern pid_t unm_pid;			/* getpid(), cached: no syscall on the data path */
+int unm_kernel_attach(void);
+int unm_lock(void);
+void unm_unlock(void);
+int unm_proc_self(void);		/* our slot in procs[] (locked) */
+int unm_proc_start_time(pid_t pid, uint64_t *start, bool *zombie);
+void unm_kernel_after_fork_child(void);
+
+/* ---- reaper.c ----------------------------------------------------------- */
+int unm_reaper_start(void);
+extern bool unm_reaper_forking;	/* fork() below is the reaper's: skip atfork */
+/* garbage collection (locked): drop what dead processes held */
+void unm_gc_locked(void);
+/* release one priv slot's registration (locked) */
+void unm_priv_release_locked(uint32_t slot);
+
+/* ---- mem.c -------------------------------------------------------------- */
+int unm_mem_find_or_create(uint16_t id, const struct unm_pools *want, int *slotp);
+void unm_mem_put_locked(int slot);
+void unm_pools_default(struct unm_pools *p);
+int unm_pools_check(struct unm_pools *p);
+void unm_mem_layout(struct unm_memreg *m);
+int unm_mem_buf_alloc_locked(struct unm_memreg *m, uint32_t *idx);
+void unm_mem_buf_free_locked(struct unm_memreg *m, uint32_t idx);
+int unm_mem_obj_alloc(uint64_t *map, uint32_t total, uint32_t n, uint32_t *hint,
+		      uint32_t *first);
+void unm_mem_obj_free(uint64_t *map, uint32_t first, uint32_t n);
+int unm_mem_ring_create_locked(int mslot, char *base, struct unm_kring *kr,
+			       uint16_t ring_id, uint8_t dir);
+void unm_mem_ring_delete_locked(int mslot, char *base, struct unm_kring *kr);
+uint32_t unm_mem_extra_alloc_locked(int mslot, char *base, uint32_t *head, uint32_t n);
+void unm_mem_extra_free_locked(int mslot, char *base, uint32_t head);
+struct unm_mem_local *unm_mem_map(int mslot);
+void unm_mem_unmap(struct unm_mem_local *ml);
+void unm_mem_name(char *buf, size_t len, uint16_t id);
+
+/* ---- kring.c ------------------------------------------------------------ */
+uint32_t unm_txsync_prologue(struct unm_ring_ctx *rc);
+uint32_t unm_rxsync_prologue(struct unm_ring_ctx *rc);
+void unm_sync_finalize(struct unm_ring_ctx *rc);
+int unm_ring_reinit(struct unm_ring_ctx *rc);
+bool unm_slot_ok(const struct unm_ring_ctx *rc, const struct netmap_slot *s);
+int unm_slot_repair(struct unm_ring_ctx *rc, struct netmap_slot *s);
+int unm_kring_tryget(struct unm_kring *kr);
+void unm_kring_put(struct unm_kring *kr);
+void unm_kring_wake(struct unm_kring *kr);
+int unm_kring_wait_mark(struct unm_kring *kr, uint32_t slot);
+void unm_kring_wait_unmark(struct unm_kring *kr, uint32_t slot);
+
+static inline uint32_t unm_ring_next(uint32_t i, uint32_t n)
+{
+	return unlikely(++i == n) ? 0 : i;
+}
+
+/* ---- registry.c --------------------------------------------------------- */
+void unm_port_ops_register(const struct unm_port_ops *ops);
+const struct unm_port_ops *unm_port_ops_find(enum unm_port_kind kind);
+const struct unm_port_ops *unm_port_ops_parse(const char *name, uint32_t mode,
+					      uint32_t ringid, struct unm_portspec *spec,
+					      int *err);
+/* fd table */
+struct unm_priv_local *unm_fd_get(int fd);
+void unm_fd_set(int fd, struct unm_priv_local *pl);
+struct unm_priv_local *unm_fd_clear(int fd);
+int unm_fd_table_init(void);
+
+/* ---- ctl.c -------------------------------------------------------------- */
+int unm_open(int flags, struct unm_priv_local **plp);
+void unm_close(struct unm_priv_local *pl);
+int unm_ctrl(struct unm_priv_local *pl, struct nmreq_header *hdr);
+struct unm_priv_local *unm_fd_adopt(int fd);
+int unm_opt_walk(struct nmreq_header *hdr, struct nmreq_option **tab, size_t ntab);
+int unm_hdr_check(const struct nmreq_header *hdr);
+int unm_register(struct unm_priv_local *pl, struct nmreq_header *hdr,
+		 struct nmreq_register *req, const struct unm_pools *pools);
+void *unm_mmap(struct unm_priv_local *pl, void *addr, size_t len, int prot,
+	       int flags, off_t off, int *err);
+
+/* ---- legacy.c ----------------------------------------------------------- */
+int unm_legacy_ioctl(struct unm_priv_local *pl, unsigned long cmd, void *arg);
+
+/* ---- sync.c ------------------------------------------------------------- */
+int unm_sync(struct unm_priv_local *pl, int dir);
+/* one poll-style pass: returns revents for the netmap fd */
+short unm_poll_scan(struct unm_priv_local *pl, short events);
+
+/* ---- poll.c ------------------------------------------------------------- */
+struct pollfd;
+int unm_poll(struct pollfd *fds, unsigned long nfds, const struct timespec *ts,
+	     const void *sigmask, bool has_timeout);
+void unm_priv_drain(struct unm_priv_local *pl);
+int unm_wake_priv(uint32_t slot);
+
+/* copy from/to program memory without crashing on a bad pointer */
+int unm_copyin(void *dst, uint64_t uaddr, size_t len);
+int unm_copyout(uint64_t uaddr, const void *src, size_t len);
+
+/* ---- interpose.c: the next definitions (libc, or ASan's) ---------------- */
+struct unm_libc {
+	int (*open)(const char *, int, ...);
+	int (*close)(int);
+	int (*ioctl)(int, unsigned long, ...);
+	void *(*mmap)(void *, size_t, int, int, int, off_t);
+	int (*poll)(struct pollfd *, unsigned long, int);
+	int (*ppoll)(struct pollfd *, unsigned long, const struct timespec *, const void *);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+};
+extern struct unm_libc unm_libc;
+void unm_libc_init(void);
+
+#endif /* UNM_CORE_UNM_H */
