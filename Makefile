@@ -37,7 +37,7 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/libnetmap.so: $(LIB_OBJS) $(LIB_MAP)
 	$(Q_LD)$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(LIB_MAP) \
-		-Wl,-z,defs -o $@ $(LIB_OBJS) $(LDFLAGS) $(LIBS)
+		$(SO_DEFS) -o $@ $(LIB_OBJS) $(LDFLAGS) $(LIBS)
 
 $(BUILD)/libnetmap.a: $(LIB_OBJS)
 	$(Q_AR)rm -f $@ && $(AR) rcs $@ $^

@@ -19,8 +19,12 @@ LIBS      += -lpthread -lrt -ldl
 ifeq ($(WERROR),1)
 CFLAGS    += -Werror
 endif
+# -z defs catches a missing symbol at link time; a sanitizer build leaves the
+# runtime's symbols to the executable that loads the library.
+SO_DEFS   := -Wl,-z,defs
 ifeq ($(SAN),1)
 CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SO_DEFS   :=
 endif
 
 ifneq ($(V),1)
