@@ -11,6 +11,8 @@
  *   nm_pipe_peer wait   PORT MAXMS               block in poll, print wake ms
  *   nm_pipe_peer fuzz   PORT SECONDS SEED        scribble on own ring + slots
  *   nm_pipe_peer hold   PORT                     register, print "ready", sleep
+ *   nm_pipe_peer sink   PORT SECONDS             receive anything, check that
+ *                                                every slot is inside the region
  *
  * Packet k: length 60 + k % 200; bytes 0..7 = k (little endian), byte i>=8
  * = (k + i) & 0xff. The receiver checks order, length and every byte.
@@ -35,6 +37,7 @@
 static struct netmap_if *nifp;
 static int fd;
 static char *mem;
+static uint64_t memsize;
 
 static double now_s(void)
 {
@@ -79,6 +82,7 @@ static int open_port(const char *port)
 		return -1;
 	}
 	nifp = NETMAP_IF(mem, reg.nr_offset);
+	memsize = reg.nr_memsize;
 	return 0;
 }
 
@@ -207,6 +211,39 @@ static int run(const char *mode, uint64_t count, double timeout)
 	return 0;
 }
 
+/* what a peer gets must point inside the region, whatever the other end did */
+static int run_sink(double secs)
+{
+	double t0 = now_s();
+	uint64_t pkts = 0, sum = 0;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	printf("sink: ready\n");
+	while (now_s() - t0 < secs) {
+		struct netmap_ring *ring = NETMAP_RXRING(nifp, 0);
+
+		poll(&pfd, 1, 100);
+		while (!nm_ring_empty(ring)) {
+			struct netmap_slot *s = &ring->slot[ring->cur];
+			char *b = NETMAP_BUF(ring, s->buf_idx);
+			unsigned i;
+
+			if (s->buf_idx < 2 || b < mem || b + ring->nr_buf_size > mem + memsize ||
+			    s->len > ring->nr_buf_size) {
+				fprintf(stderr, "sink: invalid slot %u: buf_idx %u len %u\n",
+					ring->cur, s->buf_idx, s->len);
+				return 1;
+			}
+			for (i = 0; i < s->len; i++)
+				sum += (unsigned char)b[i];
+			pkts++;
+			ring->head = ring->cur = nm_ring_next(ring, ring->cur);
+		}
+	}
+	printf("sink: %" PRIu64 " packets, all slots valid (sum %" PRIu64 ")\n", pkts, sum);
+	return 0;
+}
+
 static int run_wait(int maxms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -278,6 +315,8 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
+	if (!strcmp(mode, "sink"))
+		return run_sink(argc > 3 ? atof(argv[3]) : 2);
 	if (!strcmp(mode, "wait"))
 		return run_wait(argc > 3 ? atoi(argv[3]) : 10000);
 	if (!strcmp(mode, "fuzz"))
