@@ -64,9 +64,9 @@ start_end() {
 }
 
 # ---- ping/pong ----
-start_end "$tmp/pong" -i "netmap:pgp$$}1" -f pong -n $N
+start_end "$tmp/pong" -i "netmap:pgp${$}}1" -f pong -n $N
 pong_pid=$bg_pid
-bounded_bg 60 "$PG" -i "netmap:pgp$${1" -f ping -n $N >"$tmp/ping" 2>"$tmp/ping.err"
+bounded_bg 60 "$PG" -i "netmap:pgp${$}{1" -f ping -n $N >"$tmp/ping" 2>"$tmp/ping.err"
 ping_pid=$bg_pid
 wait "$ping_pid"; ping_rc=$?
 wait "$pong_pid"; pong_rc=$?
@@ -80,9 +80,9 @@ else
 fi
 
 # ---- tx with ranges, random source, random sizes -> rx ----
-start_end "$tmp/rx" -i "netmap:pgr$$}1" -f rx -n 50000
+start_end "$tmp/rx" -i "netmap:pgr${$}}1" -f rx -n 50000
 rx_pid=$bg_pid
-bounded_bg 60 "$PG" -i "netmap:pgr$${1" -f tx -n 50000 -l 300 -l 64 \
+bounded_bg 60 "$PG" -i "netmap:pgr${$}{1" -f tx -n 50000 -l 300 -l 64 \
 	-s 10.0.0.1:1000-10.0.0.9:1010 -d 10.1.0.1:2000-2005 -z -S 02:00:00:00:00:01 \
 	-D 02:00:00:00:00:02 >"$tmp/tx" 2>"$tmp/tx.err"
 tx_pid=$bg_pid

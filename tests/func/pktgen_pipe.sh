@@ -93,7 +93,7 @@ fi
 
 # ---- N packets through a pipe, two processes ----
 rx_out=$tmp/rx.out rx_err=$tmp/rx.err tx_out=$tmp/tx.out tx_err=$tmp/tx.err
-bounded_bg 60 "$PG" -i "netmap:pgt$$}1" -f rx -n $N >"$rx_out" 2>"$rx_err"
+bounded_bg 60 "$PG" -i "netmap:pgt${$}}1" -f rx -n $N >"$rx_out" 2>"$rx_err"
 rx_pid=$bg_pid
 if ! wait_for "$rx_out" '^Receiving from' 10; then
 	wait "$rx_pid" 2>/dev/null
@@ -104,7 +104,7 @@ if ! wait_for "$rx_out" '^Receiving from' 10; then
 	fail "pkt-gen rx did not open the pipe: $(cat "$rx_err")"
 	exit 1
 fi
-bounded_bg 60 "$PG" -i "netmap:pgt$${1" -f tx -n $N >"$tx_out" 2>"$tx_err"
+bounded_bg 60 "$PG" -i "netmap:pgt${$}{1" -f tx -n $N >"$tx_out" 2>"$tx_err"
 tx_pid=$bg_pid
 wait "$tx_pid"; tx_rc=$?
 wait "$rx_pid"; rx_rc=$?
@@ -125,10 +125,10 @@ grep -Eq "^[0-9]{3}\.[0-9]{6} main_thread \[[0-9]+\] $num [KMGT]?pps \($num [KMG
 [ $fails -eq 0 ] && ok "$N packets: $(grep -h -E '^(Received|Speed)' "$rx_out" | tr '\n' ' ')"
 
 # ---- SIGINT: both stop and print their closing lines ----
-bounded_bg 60 "$PG" -i "netmap:pgi$$}1" -f rx >"$rx_out" 2>"$rx_err"
+bounded_bg 60 "$PG" -i "netmap:pgi${$}}1" -f rx >"$rx_out" 2>"$rx_err"
 rx_pid=$bg_pid
 if wait_for "$rx_out" '^Receiving from' 10; then
-	bounded_bg 60 "$PG" -i "netmap:pgi$${1" -f tx >"$tx_out" 2>"$tx_err"
+	bounded_bg 60 "$PG" -i "netmap:pgi${$}{1" -f tx >"$tx_out" 2>"$tx_err"
 	tx_pid=$bg_pid
 	wait_for "$tx_err" 'main_thread' 10
 	kill -INT "$tx_pid"

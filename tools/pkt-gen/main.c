@@ -750,7 +750,6 @@ int main(int argc, char **argv)
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sig_h;
-	sa.sa_flags = SA_RESETHAND;	/* a second ^C kills */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	pthread_sigmask(SIG_UNBLOCK, &ss, NULL);
