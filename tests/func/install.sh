@@ -32,6 +32,8 @@ cat >"$stage/app.c" <<'C'
 int main(int argc, char **argv)
 {
 	char m[64], s[64];
+	if (argc < 2)
+		return 1;
 	snprintf(m, sizeof(m), "netmap:%s{0", argv[1]);
 	snprintf(s, sizeof(s), "netmap:%s}0", argv[1]);
 	struct nmport_d *a = nmport_open(m), *b = nmport_open(s);
