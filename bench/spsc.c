@@ -9,13 +9,14 @@
  * consumer reads up to the tail (acquire), consumes up to a batch and
  * publishes its head (release). Each side caches the other's index and
  * re-reads it only when the cache runs out. With -l N the producer also
- * writes N bytes into the buffer an index names and the consumer reads
- * them, like pkt-gen copying its template into every slot.
+ * writes N bytes into the buffer an index names, like pkt-gen -f tx
+ * copying its template into every slot; with -r the consumer reads them
+ * too (pkt-gen -f rx does not: it counts slots and lengths).
  *
  * No netmap code runs here: bench/pipe puts pkt-gen's pipe rate next to
  * this number. Output, one line: "spsc: X.XX Mpps" (then details).
  *
- *   spsc [-t secs] [-b batch] [-l bytes] [-a cpu_producer] [-A cpu_consumer]
+ *   spsc [-t secs] [-b batch] [-l bytes [-r]] [-a cpu_producer] [-A cpu_consumer]
  */
 #include <errno.h>
 #include <pthread.h>
@@ -46,6 +47,7 @@ struct side {
 	struct spsc *q;
 	uint8_t *bufs;		/* RING_SIZE buffers of BUF_SIZE, with -l */
 	unsigned batch, len;
+	int read;		/* consumer: read the len bytes too */
 	int cpu;
 	uint64_t count;		/* indices moved */
 	uint64_t check;		/* consumer: a sum, so the reads are not dead */
@@ -126,7 +128,7 @@ static void *consumer(void *arg)
 			uint32_t idx = q->slot[(head + i) & RING_MASK];
 
 			check += idx;
-			if (s->len) {
+			if (s->read) {
 				const uint8_t *b = s->bufs + (size_t)idx * BUF_SIZE;
 				unsigned k;
 
@@ -168,7 +170,7 @@ int main(int argc, char **argv)
 	double secs = 2, el;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "t:b:l:a:A:h")) != -1) {
+	while ((ch = getopt(argc, argv, "t:b:l:ra:A:h")) != -1) {
 		switch (ch) {
 		case 't':
 			secs = num('t', optarg, 1, 3600);
@@ -179,6 +181,9 @@ int main(int argc, char **argv)
 		case 'l':
 			prod.len = cons.len = num('l', optarg, 0, BUF_SIZE);
 			break;
+		case 'r':
+			cons.read = 1;
+			break;
 		case 'a':
 			prod.cpu = num('a', optarg, -1, CPU_SETSIZE - 1);
 			break;
@@ -187,7 +192,8 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: spsc [-t secs (2)] [-b batch 1..1024 (512)] "
-			       "[-l bytes per buffer (0)] [-a producer cpu (0)] "
+			       "[-l bytes written per buffer (0)] [-r: consumer reads them] "
+			       "[-a producer cpu (0)] "
 			       "[-A consumer cpu (1)]  (cpu -1: not pinned)\n");
 			return 0;
 		default:
@@ -228,9 +234,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "spsc: nothing moved (pinning failed?)\n");
 		return 1;
 	}
-	printf("spsc: %.2f Mpps (%llu indices in %.3f s, batch %u, %u bytes/buffer, "
+	printf("spsc: %.2f Mpps (%llu indices in %.3f s, batch %u, %u bytes/buffer %s, "
 	       "cpus %d->%d, check %llx)\n", cons.count / el / 1e6,
-	       (unsigned long long)cons.count, el, cons.batch, cons.len, prod.cpu,
+	       (unsigned long long)cons.count, el, cons.batch, cons.len,
+	       cons.read ? "written+read" : "written", prod.cpu,
 	       cons.cpu, (unsigned long long)(cons.check & 0xffff));
 	free(prod.bufs);
 	free(q);
