@@ -67,6 +67,7 @@ static void usage(FILE *f)
 "  -c cpus          CPUs to use for -a (0 = all)\n"
 "  -w seconds       wait before starting (default 2, 0 for pipes and VALE)\n"
 "  -W               rx: exit after 1 s without traffic\n"
+"  -Y               tx/rx: busy-wait on NIOCTXSYNC/NIOCRXSYNC, never sleep in poll\n"
 "  -s ip[:port][-ip[:port]]  source address/port or range (10.0.0.1:1234)\n"
 "  -d ip[:port][-ip[:port]]  destination (10.1.0.1:1234)\n"
 "  -S mac           source MAC (default: the interface's, else 0)\n"
@@ -478,7 +479,7 @@ int main(int argc, char **argv)
 	g->dst_mac_name = "ff:ff:ff:ff:ff:ff";
 
 	while ((ch = getopt(argc, argv,
-			    "46a:f:F:Nn:i:Il:d:s:D:S:b:c:o:p:T:w:WvR:XC:H:rP:zZAhBM:")) != -1) {
+			    "46a:f:F:Nn:i:Il:d:s:D:S:b:c:o:p:T:w:WvR:XC:H:rP:zZAhBM:Y")) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout);
@@ -568,6 +569,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			g->src_mac_name = optarg;
+			break;
+		case 'Y':
+			g->busy_wait = 1;
 			break;
 		case 'v':
 			g->verbose++;

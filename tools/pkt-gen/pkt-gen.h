@@ -72,6 +72,7 @@ struct pg_conf {
 	int framing;		/* -B: bits of framing per packet for bw */
 	int options;		/* OPT_* */
 	int verbose;		/* -v */
+	int busy_wait;		/* -Y: spin on sync ioctls instead of poll() */
 	const char *ring_conf;	/* -C */
 	struct pg_range src_ip, dst_ip;
 	const char *src_mac_name, *dst_mac_name;

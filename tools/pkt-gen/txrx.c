@@ -9,6 +9,8 @@
  *     ring, move head/cur; the next poll() hands them over (txsync).
  * rx: wait for packets (poll POLLIN), consume up to a burst per ring,
  *     move head/cur; the next poll() gives the slots back (rxsync).
+ * -Y replaces the poll() with NIOCTXSYNC/NIOCRXSYNC in a loop (upstream's
+ * compile-time BUSYWAIT): no sleeping, so no wake-ups, one CPU each.
  */
 #include <errno.h>
 #include <poll.h>
@@ -46,6 +48,56 @@ static void wait_until(struct timespec ts)
 			return;
 		if (d > 1000000)
 			poll(NULL, 0, 1);
+	}
+}
+
+static int rings_ready(const struct nmport_d *d, int tx)
+{
+	int i;
+
+	if (tx) {
+		for (i = d->first_tx_ring; i <= d->last_tx_ring; i++)
+			if (!nm_ring_empty(NETMAP_TXRING(d->nifp, i)))
+				return 1;
+	} else {
+		for (i = d->first_rx_ring; i <= d->last_rx_ring; i++)
+			if (!nm_ring_empty(NETMAP_RXRING(d->nifp, i)))
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * Wait up to ms for room (POLLOUT) or packets (POLLIN): poll(), or with -Y
+ * spin on NIOCTXSYNC/NIOCRXSYNC, never sleeping. Returns poll()'s value.
+ */
+static int pg_wait(struct pg_thread *t, struct pollfd *pfd, int ms)
+{
+	int tx = pfd->events & POLLOUT;
+	unsigned long req = tx ? NIOCTXSYNC : NIOCRXSYNC;
+	struct timespec start, cur;
+	unsigned spins = 0;
+
+	if (!t->g->busy_wait)
+		return poll(pfd, 1, ms);
+	pfd->revents = 0;
+	now(&start);
+	for (;; spins++) {
+		if (ioctl(pfd->fd, req, NULL) < 0) {
+			if (errno == EINTR)
+				continue;
+			pfd->revents = POLLERR;
+			return 1;
+		}
+		if (rings_ready(t->nmd, tx)) {
+			pfd->revents = pfd->events;
+			return 1;
+		}
+		if (spins % 1024)	/* the clock is slow on some VMs */
+			continue;
+		now(&cur);
+		if (pg_stop() || pg_ts_diff_ns(cur, start) >= (int64_t)ms * 1000000)
+			return 0;
 	}
 }
 
@@ -168,7 +220,7 @@ void *pg_tx_body(void *arg)
 			next = pg_ts_add(next, g->tx_period);
 			wait_until(next);
 		}
-		rv = poll(&pfd, 1, PG_TX_POLL_MS);
+		rv = pg_wait(t, &pfd, PG_TX_POLL_MS);
 		if (rv < 0 && errno != EINTR) {
 			D("poll on %s: %s", d->hdr.nr_name, strerror(errno));
 			goto quit;
@@ -261,7 +313,7 @@ void *pg_rx_body(void *arg)
 
 	/* no time limit before the first packet */
 	while (!pg_stop()) {
-		rv = poll(&pfd, 1, PG_RX_POLL_MS);
+		rv = pg_wait(t, &pfd, PG_RX_POLL_MS);
 		if (rv < 0 && errno != EINTR) {
 			D("poll() error: %s", strerror(errno));
 			goto quit;
@@ -280,7 +332,7 @@ void *pg_rx_body(void *arg)
 	while (!pg_stop() && (n == 0 || pkts < n)) {
 		uint64_t space = 0;
 
-		rv = poll(&pfd, 1, PG_RX_POLL_MS);
+		rv = pg_wait(t, &pfd, PG_RX_POLL_MS);
 		if (rv < 0 && errno != EINTR) {
 			D("poll() error: %s", strerror(errno));
 			goto quit;
