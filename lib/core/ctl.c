@@ -559,7 +559,6 @@ static int port_create_locked(const struct unm_portspec *spec,
 		memset(port, 0, sizeof(*port));
 		return -ENOMEM;
 	}
-	port->kind = spec->kind;	/* from here port_destroy_locked undoes */
 	for (end = 0; end < 2; end++)
 		for (dir = 0; dir < 2; dir++) {
 			err = kring_run_alloc_locked(port->nrings[end][dir], &port->kring[end][dir]);
@@ -591,6 +590,8 @@ static int port_create_locked(const struct unm_portspec *spec,
 			unm_k->krings[t].peer = r + 1;
 			unm_k->krings[r].peer = t + 1;
 		}
+	/* last: a process dying above leaves no half-built port to find */
+	port->kind = spec->kind;
 	unm_mem_unmap(ml);
 	*pidxp = pidx;
 	return 0;

@@ -15,6 +15,8 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -29,6 +31,41 @@ static pid_t attached_pid;		/* process that mapped unm_k */
 static int self_slot = -1;
 static pthread_mutex_t attach_mtx = PTHREAD_MUTEX_INITIALIZER;
 static bool atfork_done;
+static char shm_prefix[32], kernel_name[48];
+
+/* read once, before any fork: the reaper uses the cached strings */
+static void shm_names_init(void)
+{
+	const char *env = getenv("UNM_SHM_PREFIX");
+	size_t i;
+
+	if (shm_prefix[0])
+		return;
+	if (env && *env && strlen(env) < sizeof(shm_prefix) - 1 &&
+	    strspn(env, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	    strlen(env)) {
+		for (i = 0; env[i]; i++)
+			shm_prefix[i] = env[i];
+	} else {
+		if (env && *env)
+			unm_log(UNM_LOG_ERR, "UNM_SHM_PREFIX '%s': want up to 30 of [A-Za-z0-9._-]; using %s",
+				env, UNM_SHM_PREFIX_DEFAULT);
+		strcpy(shm_prefix, UNM_SHM_PREFIX_DEFAULT);
+	}
+	snprintf(kernel_name, sizeof(kernel_name), "/%s.kernel", shm_prefix);
+}
+
+const char *unm_shm_prefix(void)
+{
+	shm_names_init();
+	return shm_prefix;
+}
+
+const char *unm_kernel_shm_name(void)
+{
+	shm_names_init();
+	return kernel_name;
+}
 
 /*
  * Async-signal-safe reader of /proc/<pid>/stat: start time (field 22) and
@@ -213,6 +250,7 @@ int unm_kernel_attach(void)
 	pthread_mutex_lock(&attach_mtx);
 	if (unm_k && attached_pid == pid && !unm_k->dead)
 		goto out;
+	shm_names_init();
 	if (!atfork_done) {
 		pthread_atfork(NULL, NULL, atfork_child);
 		atfork_done = true;
@@ -304,4 +342,7 @@ void unm_kernel_after_fork_child(void)
 		unm_pid = pid;
 	}
 	unm_unlock();
+	/* our own reaper: the parent's waits for the parent's death only */
+	if (slot >= 0 && unm_reaper_start())
+		unm_log(UNM_LOG_WARN, "reaper: cannot start one for pid %d", pid);
 }

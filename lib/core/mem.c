@@ -25,13 +25,14 @@
 
 #include "core/unm.h"
 
-#define RW(field)	(*(__typeof__(+(field)) *)(uintptr_t)&(field))
+/* the ring header's (c) fields are const for the program, not for us */
+#define RW(type, field)	(*(type *)(uintptr_t)&(field))
 
 static struct unm_mem_local mem_locals[2 * UNM_MAX_MEMS];
 
 void unm_mem_name(char *buf, size_t len, uint16_t id)
 {
-	snprintf(buf, len, UNM_MEM_SHM_FMT, id);
+	snprintf(buf, len, "/%s.mem.%u", unm_shm_prefix(), id);
 }
 
 void unm_pools_default(struct unm_pools *p)
@@ -352,11 +353,11 @@ int unm_mem_ring_create_locked(int mslot, char *base, struct unm_kring *kr,
 	kr->ring_ofs = m->ring_ofs + (uint64_t)kr->ring_obj * m->p.ring_size;
 	ring = (struct netmap_ring *)(base + kr->ring_ofs);
 	memset(ring, 0, sizeof(*ring));
-	RW(ring->buf_ofs) = (int64_t)m->buf_ofs - (int64_t)kr->ring_ofs;
-	RW(ring->num_slots) = kr->num_slots;
-	RW(ring->nr_buf_size) = m->p.buf_size;
-	RW(ring->ringid) = ring_id;
-	RW(ring->dir) = dir;
+	RW(int64_t, ring->buf_ofs) = (int64_t)m->buf_ofs - (int64_t)kr->ring_ofs;
+	RW(uint32_t, ring->num_slots) = kr->num_slots;
+	RW(uint32_t, ring->nr_buf_size) = m->p.buf_size;
+	RW(uint16_t, ring->ringid) = ring_id;
+	RW(uint16_t, ring->dir) = dir;
 	for (i = 0; i < kr->num_slots; i++) {
 		unm_mem_buf_alloc_locked(m, &idx);
 		ring->slot[i].buf_idx = idx;

@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/unm.h"
@@ -128,7 +129,26 @@ void unm_gc_locked(void)
 	shm_unlink(UNM_KERNEL_SHM);
 }
 
-static void reaper_main(int rfd)
+/*
+ * The write end closes in the middle of the owner's exit, before it is a
+ * zombie: wait (bounded) until /proc says it is gone, or the collector would
+ * still count it as alive.
+ */
+static void wait_dead(pid_t pid)
+{
+	struct timespec ms = { 0, 1000000 };
+	uint64_t start;
+	bool zombie;
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		if (unm_proc_start_time(pid, &start, &zombie) < 0 || zombie)
+			return;
+		nanosleep(&ms, NULL);
+	}
+}
+
+static void reaper_main(int rfd, pid_t owner)
 {
 	struct sigaction sa;
 	char c;
@@ -163,6 +183,7 @@ static void reaper_main(int rfd)
 		n = read(rfd, &c, 1);
 	} while (n > 0 || (n < 0 && errno == EINTR));
 	/* every holder of the write end is gone */
+	wait_dead(owner);
 	if (unm_k && !unm_k->dead && unm_lock() == 0) {
 		if (!unm_k->dead)
 			unm_gc_locked();
@@ -174,7 +195,7 @@ static void reaper_main(int rfd)
 int unm_reaper_start(void)
 {
 	int p[2], err, status;
-	pid_t child;
+	pid_t child, owner = getpid();
 
 	if (reaper_wfd >= 0 && reaper_owner == getpid())
 		return 0;
@@ -193,7 +214,7 @@ int unm_reaper_start(void)
 	if (child == 0) {
 		close(p[1]);
 		if (fork() == 0)
-			reaper_main(p[0]);
+			reaper_main(p[0], owner);
 		_exit(0);
 	}
 	close(p[0]);

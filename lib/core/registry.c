@@ -7,12 +7,12 @@
  * registration, so that linking libnetmap.a statically pulls them in.
  *
  * The fd table is one flat array indexed by fd, sized by the hard
- * RLIMIT_NOFILE (capped), allocated lazily with MAP_NORESERVE: the cost of
+ * RLIMIT_NOFILE (capped), allocated at the first netmap open: the cost of
  * interposing a libc call on a non-netmap fd is one load.
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 
 #include "core/unm.h"
@@ -68,10 +68,10 @@ int unm_fd_table_init(void)
 		n = rl.rlim_max;
 	if (n > UNM_FD_MAX)
 		n = UNM_FD_MAX;
-	p = mmap(NULL, n * sizeof(*fd_tab), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
+	/* calloc, not mmap: leak checkers must see the pointers it holds */
+	p = calloc(n, sizeof(*fd_tab));
+	if (!p)
+		return -ENOMEM;
 	fd_tab_size = n;
 	__atomic_store_n(&fd_tab, (struct unm_priv_local **)p, __ATOMIC_RELEASE);
 	return 0;

@@ -42,8 +42,13 @@
 #endif
 
 #define UNM_CACHELINE		64
-#define UNM_KERNEL_SHM		"/unetmap.kernel"
-#define UNM_MEM_SHM_FMT		"/unetmap.mem.%u"
+/*
+ * Shared-memory names are "/<prefix>.kernel" and "/<prefix>.mem.<id>"; the
+ * prefix is "unetmap" unless UNM_SHM_PREFIX names another world (tests use
+ * it to stay apart from whatever else runs on the machine).
+ */
+#define UNM_SHM_PREFIX_DEFAULT	"unetmap"
+#define UNM_KERNEL_SHM		unm_kernel_shm_name()
 #define UNM_KERNEL_MAGIC	0x554e4d4b45524e31ULL	/* "UNMKERN1" */
 #define UNM_EPOLL_MAGIC		0x554e4d00u		/* epoll data, high word */
 
@@ -251,6 +256,8 @@ unm_log_fn unm_log_set(unm_log_fn fn);
 extern struct unm_kernel *unm_k;
 extern pid_t unm_pid;			/* getpid(), cached: no syscall on the data path */
 int unm_kernel_attach(void);
+const char *unm_kernel_shm_name(void);
+const char *unm_shm_prefix(void);
 int unm_lock(void);
 void unm_unlock(void);
 int unm_proc_self(void);		/* our slot in procs[] (locked) */

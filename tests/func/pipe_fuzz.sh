@@ -5,6 +5,7 @@
 # never crashes, and the process at the other end of the pipe sees only
 # valid slots (inside the region, len <= buffer size).
 set -u
+export UNM_SHM_PREFIX=unetmap-t$$
 BUILD=${BUILD:-build}
 PEER=$BUILD/tests/func/nm_pipe_peer
 P=fuzz$$

@@ -5,6 +5,7 @@
 # can be reopened and works; and once every process is gone, nothing named
 # unetmap* is left under /dev/shm within ~2 s (the reaper cleans up).
 set -u
+export UNM_SHM_PREFIX=unetmap-t$$
 BUILD=${BUILD:-build}
 PEER=$BUILD/tests/func/nm_pipe_peer
 P=kill$$
@@ -49,14 +50,14 @@ h1=$!
 "$PEER" hold "$P}3" >"$out/h2" 2>&1 &
 h2=$!
 for i in $(seq 100); do grep -q ready "$out/h1" && grep -q ready "$out/h2" && break; sleep 0.05; done
-ls /dev/shm | grep -q '^unetmap' || fail "no shm objects while the pipe is held"
+ls /dev/shm | grep -q "^$UNM_SHM_PREFIX\." || fail "no shm objects while the pipe is held"
 kill -9 $h1 $h2
 wait $h1 $h2 2>/dev/null
 for i in $(seq 40); do
-	ls /dev/shm | grep -q '^unetmap' || break
+	ls /dev/shm | grep -q "^$UNM_SHM_PREFIX\." || break
 	sleep 0.05
 done
-left=$(ls /dev/shm | grep '^unetmap' || true)
+left=$(ls /dev/shm | grep "^$UNM_SHM_PREFIX\." || true)
 [ -z "$left" ] || fail "left under /dev/shm 2 s after SIGKILL: $left"
 echo "no unetmap* objects under /dev/shm $((i * 50)) ms after SIGKILL"
 echo "pipe_kill: ok"

@@ -4,6 +4,7 @@
 # by a producer in another process that sends 1 s later; it must wake well
 # under the timeout (here: < 3 s from the start of its wait).
 set -u
+export UNM_SHM_PREFIX=unetmap-t$$
 BUILD=${BUILD:-build}
 PEER=$BUILD/tests/func/nm_pipe_peer
 P=wake$$

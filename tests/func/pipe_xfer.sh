@@ -4,6 +4,7 @@
 # (X{1 <-> X}1) through the raw ABI; every packet's order, length and bytes
 # are checked; then both directions at once (duplex), then a 4-ring pipe.
 set -u
+export UNM_SHM_PREFIX=unetmap-t$$
 BUILD=${BUILD:-build}
 PEER=$BUILD/tests/func/nm_pipe_peer
 P=xfer$$
@@ -28,7 +29,7 @@ for f in d1 d2; do
 done
 echo "duplex: both ends sent and received 200000"
 sleep 0.5
-left=$(ls /dev/shm | grep -c "^unetmap" || true)
+left=$(ls /dev/shm | grep -c "^$UNM_SHM_PREFIX\." || true)
 echo "leftover shm objects after clean exit: $left"
 [ "$left" -eq 0 ] || { ls -l /dev/shm; fail "shm objects left"; }
 echo "pipe_xfer: ok"

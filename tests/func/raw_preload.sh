@@ -4,9 +4,10 @@
 # mmap/poll, built without the library) runs over a pipe with
 # LD_PRELOAD=libnetmap.so.
 set -u
+export UNM_SHM_PREFIX=unetmap-t$$
 BUILD=${BUILD:-build}
 SO=$(realpath "$BUILD/libnetmap.so")
-if ldd "$SO" 2>/dev/null | grep -q asan; then
+if nm -D --undefined-only "$SO" 2>/dev/null | grep -q __asan; then
 	echo "skip: $SO is an ASan build; LD_PRELOAD would need the ASan runtime first"
 	exit 77
 fi
