@@ -112,7 +112,7 @@ static void usage(void)
 		"  -f   UMEM frames per queue (default 4096)\n"
 		"  -F   UMEM frame size, 2048 or 4096 (default 2048)\n"
 		"  -H   UMEM frame headroom (default 0)\n"
-		"  -r   size of each of the four rings (default 2048)\n"
+		"  -r   RX/TX ring size; fill and completion rings are twice it (default 2048)\n"
 		"  -D   tx: destination MAC (default ff:ff:ff:ff:ff:ff)\n"
 		"  -t   rx: read each frame's first and last byte\n");
 	exit(2);
@@ -180,8 +180,14 @@ static int xsk_bind(struct queue *q, uint16_t mode_flag)
 static int queue_setup(struct queue *q)
 {
 	struct xsk_umem_config ucfg = {
-		.fill_size = cfg.ring_size,
-		.comp_size = cfg.ring_size,
+		/*
+		 * Twice the frames we hand out: the kernel publishes its fill
+		 * ring consumer index only once it has used every entry it
+		 * cached, so a fill ring no bigger than the frames in it looks
+		 * full until it is empty, and RX drops in between.
+		 */
+		.fill_size = 2 * cfg.ring_size,
+		.comp_size = 2 * cfg.ring_size,
 		.frame_size = cfg.frame_size,
 		.frame_headroom = cfg.headroom,
 	};
@@ -289,9 +295,8 @@ static void rx_loop(struct queue *q)
 		n = xsk_ring_cons__peek(&q->rx, cfg.batch, &idx_rx);
 		if (n) {
 			/*
-			 * Cannot fail for long: the n frames we hold came out
-			 * of the fill ring, so it has n free slots once the
-			 * kernel publishes its consumer index.
+			 * Does not fail: at most ring_size frames ever go
+			 * through a fill ring of twice that size.
 			 */
 			while (xsk_ring_prod__reserve(&q->fq, n, &idx_fq) != n) {
 				if (nb_stop)
@@ -345,7 +350,7 @@ static uint32_t reap(struct queue *q, uint64_t *stack, uint32_t *nfree)
 {
 	uint32_t idx, n, i;
 
-	n = xsk_ring_cons__peek(&q->cq, cfg.ring_size, &idx);
+	n = xsk_ring_cons__peek(&q->cq, 2 * cfg.ring_size, &idx);
 	for (i = 0; i < n; i++)
 		stack[(*nfree)++] = *xsk_ring_cons__comp_addr(&q->cq, idx + i);
 	if (n)
