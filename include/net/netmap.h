@@ -35,9 +35,6 @@
 #define NETMAP_MIN_API		14	/* oldest version accepted */
 #define NETMAP_MAX_API		15	/* newest version accepted */
 
-/* The name arrays in netmap_if and the legacy struct nmreq. */
-#define NM_IFNAMSZ		16
-
 /* Alignment of the ring's opaque area; also the kernel's ring alignment. */
 #define NM_CACHE_ALIGN		128
 
@@ -146,7 +143,7 @@ nm_ring_empty(struct netmap_ring *ring)
  * fd have offset 0.
  */
 struct netmap_if {
-	char		ni_name[NM_IFNAMSZ];	/* (c) port name */
+	char		ni_name[IFNAMSIZ];	/* (c) port name */
 	const uint32_t	ni_version;		/* (c) API version */
 	const uint32_t	ni_flags;		/* (c) NI_* */
 #define NI_PRIV_MEM		0x1		/* the port has a private region */
@@ -517,7 +514,12 @@ struct nmreq_opt_unm_pools {
 	NM_ABI_ASSERT(__builtin_offsetof(t, f) == (o), #t "." #f " at " #o)
 #define NM_ABI_SIZE(t, s)	NM_ABI_ASSERT(sizeof(t) == (s), #t " is " #s " bytes")
 
-NM_ABI_ASSERT(IFNAMSIZ == NM_IFNAMSZ, "IFNAMSIZ must be 16");
+/*
+ * The name arrays of netmap_if and of the legacy struct nmreq are
+ * IFNAMSIZ bytes, as upstream spells them; the ABI fixes that at 16.
+ * (No NM_IFNAMSZ here: upstream programs define that name themselves.)
+ */
+NM_ABI_ASSERT(IFNAMSIZ == 16, "IFNAMSIZ must be 16");
 
 NM_ABI_SIZE(struct netmap_slot, 16);
 NM_ABI_OFFSET(struct netmap_slot, buf_idx, 0);

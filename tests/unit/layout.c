@@ -209,7 +209,6 @@ static const struct const_case const_cases[] = {
 	K(NETMAP_MIN_API, 14),
 	K(NETMAP_MAX_API, 15),
 	K(NM_CACHE_ALIGN, 128),
-	K(NM_IFNAMSZ, 16),
 	K(IFNAMSIZ, 16),
 	K(NETMAP_REQ_IFNAMSIZ, 64),
 	K(NETMAP_REQ_MAXSIZE, 4096),
