@@ -61,6 +61,9 @@ static struct config {
 	int touch;
 	enum bind_mode bind;
 	int skb_mode;		/* attach our XDP program in generic mode */
+	int unaligned;		/* XDP_UMEM_UNALIGNED_CHUNK_FLAG */
+	int64_t fill_adj;	/* added to each frame's base in the fill ring */
+	int verbose;
 	uint8_t src[6], dst[6];
 } cfg = {
 	.dur = 10,
@@ -114,7 +117,10 @@ static void usage(void)
 		"  -H   UMEM frame headroom (default 0)\n"
 		"  -r   RX/TX ring size; fill and completion rings are twice it (default 2048)\n"
 		"  -D   tx: destination MAC (default ff:ff:ff:ff:ff:ff)\n"
-		"  -t   rx: read each frame's first and last byte\n");
+		"  -t   rx: read each frame's first and last byte\n"
+		"  -U   UMEM in unaligned chunk mode\n"
+		"  -A   rx, with -U: fill frame i at i*FRAME_SIZE+ADJ (ADJ may be < 0)\n"
+		"  -v   rx: print the first descriptors' addresses\n");
 	exit(2);
 }
 
@@ -162,6 +168,12 @@ static int get_mac(const char *ifname, uint8_t mac[6])
 	return err;
 }
 
+/* fill ring address of frame i: its base, moved by -A (unaligned mode) */
+static uint64_t frame_addr(uint32_t i)
+{
+	return (uint64_t)((int64_t)i * cfg.frame_size + cfg.fill_adj);
+}
+
 static int xsk_bind(struct queue *q, uint16_t mode_flag)
 {
 	struct xsk_socket_config xcfg = {
@@ -190,10 +202,11 @@ static int queue_setup(struct queue *q)
 		.comp_size = 2 * cfg.ring_size,
 		.frame_size = cfg.frame_size,
 		.frame_headroom = cfg.headroom,
+		.flags = cfg.unaligned ? XDP_UMEM_UNALIGNED_CHUNK_FLAG : 0,
 	};
 	struct xdp_options opts;
 	socklen_t optlen = sizeof(opts);
-	uint32_t i, idx, n;
+	uint32_t i, idx, n, skip;
 	int err;
 
 	q->area_size = (size_t)cfg.nframes * cfg.frame_size;
@@ -236,18 +249,20 @@ static int queue_setup(struct queue *q)
 	if (cfg.tx) {
 		/* every frame holds the same 60-byte frame, written once */
 		for (i = 0; i < cfg.nframes; i++)
-			nb_build_frame((uint8_t *)q->area + (size_t)i * cfg.frame_size,
-				       cfg.src, cfg.dst);
+			nb_build_frame((uint8_t *)q->area + (size_t)i * cfg.frame_size +
+				       cfg.headroom, cfg.src, cfg.dst);
 		return 0;
 	}
 	/* RX: give the kernel as many buffers as the fill ring holds */
-	n = cfg.nframes < cfg.ring_size ? cfg.nframes : cfg.ring_size;
+	/* a negative -A would put frame 0 before the UMEM: start at frame 1 */
+	skip = cfg.fill_adj < 0 ? 1 : 0;
+	n = cfg.nframes - skip < cfg.ring_size ? cfg.nframes - skip : cfg.ring_size;
 	if (xsk_ring_prod__reserve(&q->fq, n, &idx) != n) {
 		snprintf(q->errmsg, sizeof(q->errmsg), "fill ring: cannot reserve %u", n);
 		return -ENOSPC;
 	}
 	for (i = 0; i < n; i++)
-		*xsk_ring_prod__fill_addr(&q->fq, idx + i) = (uint64_t)i * cfg.frame_size;
+		*xsk_ring_prod__fill_addr(&q->fq, idx + i) = frame_addr(i + skip);
 	xsk_ring_prod__submit(&q->fq, n);
 	return 0;
 }
@@ -310,12 +325,27 @@ static void rx_loop(struct queue *q)
 
 				q->bytes += d->len;
 				if (cfg.touch) {
-					const uint8_t *p = xsk_umem__get_data(q->area, d->addr);
+					const uint8_t *p = xsk_umem__get_data(q->area,
+						xsk_umem__add_offset_to_addr(d->addr));
 
 					sink ^= p[0] ^ p[d->len - 1];
 				}
-				/* aligned mode: the frame's base address */
-				*xsk_ring_prod__fill_addr(&q->fq, idx_fq + i) =
+				if (cfg.verbose && q->pkts + i < 4)
+					fprintf(stderr, "xsk_bare: queue %u: rx desc addr %#llx "
+						"(data at %llu = frame %llu + %llu) len %u\n", q->qid,
+						(unsigned long long)d->addr,
+						(unsigned long long)xsk_umem__add_offset_to_addr(d->addr),
+						(unsigned long long)(xsk_umem__add_offset_to_addr(d->addr) / cfg.frame_size),
+						(unsigned long long)(xsk_umem__add_offset_to_addr(d->addr) % cfg.frame_size),
+						d->len);
+				/*
+				 * Aligned mode: the kernel masks the address to its
+				 * chunk, so hand back the frame's base. Unaligned:
+				 * the low 48 bits are the address we filled, the
+				 * data's offset from it is in the high 16.
+				 */
+				*xsk_ring_prod__fill_addr(&q->fq, idx_fq + i) = cfg.unaligned ?
+					xsk_umem__extract_addr(d->addr) :
 					d->addr - d->addr % cfg.frame_size;
 			}
 			xsk_ring_prod__submit(&q->fq, n);
@@ -351,8 +381,10 @@ static uint32_t reap(struct queue *q, uint64_t *stack, uint32_t *nfree)
 	uint32_t idx, n, i;
 
 	n = xsk_ring_cons__peek(&q->cq, 2 * cfg.ring_size, &idx);
+	/* a completion gives back the descriptor's address, headroom included */
 	for (i = 0; i < n; i++)
-		stack[(*nfree)++] = *xsk_ring_cons__comp_addr(&q->cq, idx + i);
+		stack[(*nfree)++] = *xsk_ring_cons__comp_addr(&q->cq, idx + i) -
+			cfg.headroom;
 	if (n)
 		xsk_ring_cons__release(&q->cq, n);
 	return n;
@@ -435,7 +467,8 @@ static void report(const char *label, uint64_t pkts, double secs,
 	       cfg.tx ? "tx" : "rx", label, secs > 0 ? (double)pkts / secs / 1e6 : 0.0,
 	       (unsigned long long)pkts, secs, q->zerocopy ? "zero-copy" : "copy",
 	       cfg.need_wakeup ? "need_wakeup" : "no need_wakeup",
-	       cfg.tx ? "sendto on need_wakeup" : cfg.use_poll ? "poll" : "busy");
+	       cfg.tx ? (cfg.need_wakeup ? "sendto on need_wakeup" : "sendto when flagged") :
+	       cfg.use_poll ? "poll" : "busy");
 	printf(", %llu syscalls)\n", (unsigned long long)q->kicks);
 }
 
@@ -469,7 +502,7 @@ int main(int argc, char **argv)
 	unsigned int i;
 
 	memset(cfg.dst, 0xff, sizeof(cfg.dst));
-	while ((opt = getopt(argc, argv, "i:m:q:C:d:n:I:b:pNczSf:F:H:r:D:th")) != -1) {
+	while ((opt = getopt(argc, argv, "i:m:q:C:d:n:I:b:pNczSf:F:H:r:D:tUA:vh")) != -1) {
 		switch (opt) {
 		case 'i': cfg.ifname = optarg; break;
 		case 'm': mode = optarg; break;
@@ -495,6 +528,9 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 't': cfg.touch = 1; break;
+		case 'U': cfg.unaligned = 1; break;
+		case 'A': cfg.fill_adj = strtoll(optarg, NULL, 0); break;
+		case 'v': cfg.verbose = 1; break;
 		default: usage();
 		}
 	}
@@ -517,6 +553,10 @@ int main(int argc, char **argv)
 	if (cfg.nframes < cfg.batch) {
 		fprintf(stderr, "xsk_bare: %u UMEM frames, fewer than a batch (%u)\n",
 			cfg.nframes, cfg.batch);
+		return 2;
+	}
+	if (cfg.fill_adj && !cfg.unaligned) {
+		fprintf(stderr, "xsk_bare: -A needs -U (aligned mode masks fill addresses)\n");
 		return 2;
 	}
 	if (cfg.dur <= 0 && !cfg.max_pkts) {
