@@ -10,7 +10,9 @@
 # Test objective: programs written the way upstream netmap programs are move
 # exact payloads (every length and byte checked, in order) across a pipe
 # between two processes:
-#   1. nmdesc -> nmdesc, nmdesc -> raw, raw -> nmdesc (library linked in)
+#   1. nmdesc -> nmdesc, nmdesc -> raw, raw -> nmdesc (library linked in);
+#      nmdesc -> nmdesc with packets up to 9000 bytes, which nm_inject()
+#      spreads over NS_MOREFRAG slots and the receiver gathers
 #   2. raw built WITHOUT libnetmap, run with LD_PRELOAD=$BUILD/libnetmap.so,
 #      both ends, then against a linked nmdesc receiver: the path of a
 #      binary built against upstream's headers.
@@ -80,6 +82,9 @@ P=us$$
 run_pair "nmdesc->nmdesc" "" "$NMDESC" "netmap:${P}a{1" "" "$NMDESC" "netmap:${P}a}1"
 run_pair "nmdesc->raw" "" "$NMDESC" "netmap:${P}b{1" "" "$RAW" "${P}b}1"
 run_pair "raw->nmdesc" "" "$RAW" "${P}c{1" "" "$NMDESC" "netmap:${P}c}1"
+J=UPSTREAM_STYLE_MAXLEN=9000
+run_pair "nmdesc->nmdesc multi-slot" "$J" "$NMDESC" "netmap:${P}g{1" \
+	"$J" "$NMDESC" "netmap:${P}g}1"
 
 if nm "$BUILD/libnetmap.a" 2>/dev/null | grep -q __asan_; then
 	if [ $fails -ne 0 ]; then

@@ -9,7 +9,10 @@
  *
  * Packet i carries its sequence number in its first 4 bytes (little
  * endian), has length pkt_len(i) and a byte pattern derived from i, so the
- * receiver checks every byte of every packet and the order. rx creates
+ * receiver checks every byte of every packet and the order. Lengths run
+ * from 60 to UPSTREAM_STYLE_MAXLEN (environment, both ends; default 1514);
+ * above the buffer size nm_inject() spreads a packet over NS_MOREFRAG slots
+ * and the receiver gathers the fragments from the ring. rx creates
  * READYFILE once the port is open, so a script can start tx after it.
  * Every wait is bounded (10 s without progress ends the run as a failure).
  * Exit 0 when COUNT packets went through exactly, 1 otherwise.
@@ -25,12 +28,14 @@
 #include <net/netmap_user.h>
 
 #define IDLE_MS		10000	/* give up after this long without progress */
-#define MAX_LEN		1514
+#define MAX_LEN		65535	/* what a multi-slot packet may reach */
+
+static unsigned int max_len = 1514;
 
 static unsigned int
 pkt_len(uint32_t i)
 {
-	return 60 + (i * 37u) % (MAX_LEN - 60 + 1);
+	return 60 + (i * 37u) % (max_len - 60 + 1);
 }
 
 static uint8_t
@@ -57,16 +62,46 @@ struct rx_state {
 	int bad;		/* first mismatch already reported */
 };
 
-static void
-rx_cb(unsigned char *arg, const struct nm_pkthdr *h, const unsigned char *p)
+/*
+ * Copy the packet described by h into out: caplen bytes are contiguous at
+ * p, the rest sits in the following NS_MOREFRAG slots of the same ring.
+ */
+static unsigned int
+rx_gather(const struct nm_pkthdr *h, const unsigned char *p, uint8_t *out)
 {
+	struct nm_desc *d = h->d;
+	struct netmap_ring *ring = NETMAP_RXRING(d->nifp, d->cur_rx_ring);
+	uint32_t i = (uint32_t)(h->slot - ring->slot);
+	unsigned int got = 0;
+
+	if (h->caplen == h->len) {
+		memcpy(out, p, h->len);
+		return h->len;
+	}
+	for (;;) {
+		struct netmap_slot *s = &ring->slot[i];
+
+		if (got + s->len > MAX_LEN)
+			return 0;
+		memcpy(out + got, NETMAP_BUF(ring, s->buf_idx), s->len);
+		got += s->len;
+		if (!(s->flags & NS_MOREFRAG))
+			return got;
+		i = nm_ring_next(ring, i);
+	}
+}
+
+static void
+rx_cb(unsigned char *arg, const struct nm_pkthdr *h, const unsigned char *pkt)
+{
+	static uint8_t p[MAX_LEN];
 	struct rx_state *st = (struct rx_state *)arg;
 	unsigned int j, want = pkt_len(st->next);
 	uint32_t seq;
 
 	if (st->bad)
 		return;
-	if (h->len != want || h->caplen != want) {
+	if (h->len != want || rx_gather(h, pkt, p) != want) {
 		fprintf(stderr, "rx: packet %u: len %u caplen %u, want %u\n",
 			st->next, h->len, h->caplen, want);
 		st->bad = 1;
@@ -176,6 +211,16 @@ main(int argc, char **argv)
 	}
 	tx = !strcmp(argv[1], "tx");
 	count = (uint32_t)strtoul(argv[3], NULL, 0);
+	if (getenv("UPSTREAM_STYLE_MAXLEN") != NULL) {
+		unsigned long m = strtoul(getenv("UPSTREAM_STYLE_MAXLEN"), NULL, 0);
+
+		if (m < 60 || m > MAX_LEN) {
+			fprintf(stderr, "UPSTREAM_STYLE_MAXLEN %lu: must be 60..%u\n",
+				m, MAX_LEN);
+			return 1;
+		}
+		max_len = (unsigned int)m;
+	}
 
 	d = nm_open(argv[2], NULL, 0, NULL);
 	if (d == NULL) {
