@@ -201,7 +201,7 @@ struct nm_desc {
 	struct nm_desc	*self;
 	int		fd;		/* the /dev/netmap fd */
 	void		*mem;		/* base of the mapped region */
-	size_t		memsize;
+	uint32_t	memsize;	/* as upstream: clamped to 4 GiB - 1 */
 	int		done_mmap;	/* mem is ours to munmap */
 	struct netmap_if * const nifp;
 	uint16_t	first_tx_ring, last_tx_ring, cur_tx_ring;

@@ -215,7 +215,8 @@ nmdesc_set_mapping(struct nm_desc *d, const struct nmport_d *p,
 	char *mem = p->mem->mem;
 
 	d->mem = mem;
-	d->memsize = p->mem->size;
+	/* upstream's nm_desc has a 32-bit memsize; buf_end uses the real size */
+	d->memsize = p->mem->size > UINT32_MAX ? UINT32_MAX : (uint32_t)p->mem->size;
 	d->done_mmap = !(IS_NETMAP_DESC(parent) && parent->mem == d->mem);
 	d->first_tx_ring = p->first_tx_ring;
 	d->last_tx_ring = p->last_tx_ring;
@@ -236,7 +237,7 @@ nmdesc_set_mapping(struct nm_desc *d, const struct nmport_d *p,
 	*(struct netmap_if **)(uintptr_t)&d->nifp = p->nifp;
 	*(struct netmap_ring **)(uintptr_t)&d->some_ring = some;
 	*(void **)(uintptr_t)&d->buf_start = some ? NETMAP_BUF(some, 0) : NULL;
-	*(void **)(uintptr_t)&d->buf_end = mem + d->memsize;
+	*(void **)(uintptr_t)&d->buf_end = mem + p->mem->size;
 }
 
 UNM_API int

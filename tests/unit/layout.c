@@ -190,6 +190,75 @@ static const struct layout_case layout_cases[] = {
 	SZ(struct nm_stat, 12),
 };
 
+/*
+ * The user-side structs of netmap_user.h and libnetmap.h on LP64, as
+ * upstream's declarations lay them out (measured from a build against
+ * upstream's headers): programs move between the two sets of headers
+ * without a field changing size or place.
+ */
+#if UINTPTR_MAX == UINT64_MAX
+static const struct layout_case lp64_cases[] = {
+	SZ(struct nm_desc, 752),
+	OF(struct nm_desc, fd, 8),
+	OF(struct nm_desc, mem, 16),
+	OF(struct nm_desc, memsize, 24),
+	SZ(((struct nm_desc *)0)->memsize, 4),
+	OF(struct nm_desc, done_mmap, 28),
+	OF(struct nm_desc, nifp, 32),
+	OF(struct nm_desc, first_tx_ring, 40),
+	OF(struct nm_desc, cur_rx_ring, 50),
+	OF(struct nm_desc, req, 52),
+	OF(struct nm_desc, hdr, 112),
+	OF(struct nm_desc, some_ring, 168),
+	OF(struct nm_desc, buf_start, 176),
+	OF(struct nm_desc, buf_end, 184),
+	OF(struct nm_desc, snaplen, 192),
+	OF(struct nm_desc, errbuf, 208),
+	OF(struct nm_desc, if_flags, 216),
+	OF(struct nm_desc, if_curcap, 224),
+	OF(struct nm_desc, st, 228),
+	OF(struct nm_desc, msg, 240),
+	SZ(struct nm_pkthdr, 56),
+	OF(struct nm_pkthdr, flags, 24),
+	OF(struct nm_pkthdr, d, 32),
+	OF(struct nm_pkthdr, slot, 40),
+	OF(struct nm_pkthdr, buf, 48),
+	SZ(struct nmport_d, 216),
+	OF(struct nmport_d, reg, 88),
+	OF(struct nmport_d, mem, 144),
+	OF(struct nmport_d, ctx, 152),
+	OF(struct nmport_d, register_done, 160),
+	OF(struct nmport_d, mmap_done, 164),
+	OF(struct nmport_d, extmem, 168),
+	OF(struct nmport_d, fd, 176),
+	OF(struct nmport_d, nifp, 184),
+	OF(struct nmport_d, first_tx_ring, 192),
+	OF(struct nmport_d, cur_rx_ring, 202),
+	OF(struct nmport_d, clist, 208),
+	SZ(struct nmctx, 48),
+	OF(struct nmctx, error, 8),
+	OF(struct nmctx, malloc, 16),
+	OF(struct nmctx, free, 24),
+	OF(struct nmctx, lock, 32),
+	OF(struct nmctx, mem_descs, 40),
+	SZ(struct nmem_d, 48),
+	OF(struct nmem_d, refcount, 4),
+	OF(struct nmem_d, mem, 8),
+	OF(struct nmem_d, size, 16),
+	OF(struct nmem_d, is_extmem, 24),
+	OF(struct nmem_d, next, 32),
+	OF(struct nmem_d, prev, 40),
+	SZ(struct nmreq_opt_parser, 304),
+	OF(struct nmreq_opt_parser, default_key, 16),
+	OF(struct nmreq_opt_parser, flags, 24),
+	OF(struct nmreq_opt_parser, next, 32),
+	OF(struct nmreq_opt_parser, keys, 40),
+	SZ(struct nmreq_opt_key, 16),
+	SZ(struct nmreq_parse_ctx, 144),
+	OF(struct nmreq_parse_ctx, keys, 16),
+};
+#endif
+
 /* ------------------------------------------------------------------ */
 
 struct const_case {
@@ -547,6 +616,11 @@ main(void)
 	for (i = 0; i < sizeof(layout_cases) / sizeof(layout_cases[0]); i++)
 		check_u64(layout_cases[i].what, layout_cases[i].got,
 			  layout_cases[i].want);
+#if UINTPTR_MAX == UINT64_MAX
+	for (i = 0; i < sizeof(lp64_cases) / sizeof(lp64_cases[0]); i++)
+		check_u64(lp64_cases[i].what, lp64_cases[i].got,
+			  lp64_cases[i].want);
+#endif
 	for (i = 0; i < sizeof(const_cases) / sizeof(const_cases[0]); i++)
 		check_u64(const_cases[i].what, const_cases[i].got,
 			  const_cases[i].want);
