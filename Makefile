@@ -8,7 +8,11 @@
 
 include mk/common.mk
 
-LIB_SRCS   := $(sort $(wildcard lib/*/*.c))
+# lib/bpf/*.bpf.c are BPF programs: built by clang for the BPF target and
+# embedded in the library as bpftool skeletons ($(BUILD)/gen/NAME.skel.h).
+BPF_SRCS   := $(sort $(wildcard lib/bpf/*.bpf.c))
+BPF_SKELS  := $(BPF_SRCS:lib/bpf/%.bpf.c=$(BUILD)/gen/%.skel.h)
+LIB_SRCS   := $(filter-out %.bpf.c,$(sort $(wildcard lib/*/*.c)))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_MAP    := lib/libnetmap.map
 SONAME     := libnetmap.so.1
@@ -34,6 +38,16 @@ bench: $(BENCH_BINS)
 
 $(BUILD)/%.o: %.c
 	$(Q_CC)mkdir -p $(@D) && $(CC) $(CPPFLAGS) $(CFLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+# The skeletons exist before any library object is compiled (the first build
+# has no .d files to say which object includes which skeleton).
+$(LIB_OBJS): | $(BPF_SKELS)
+
+$(BUILD)/gen/%.bpf.o: lib/bpf/%.bpf.c
+	$(Q_BPF)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/%.skel.h: $(BUILD)/gen/%.bpf.o
+	$(Q_GEN)$(BPFTOOL) gen skeleton $< name unm_$* > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/libnetmap.so: $(LIB_OBJS) $(LIB_MAP)
 	$(Q_LD)$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(LIB_MAP) \
@@ -76,5 +90,6 @@ clean:
 	rm -rf build build-*
 
 .PHONY: all lib tools tests examples bench check ci install clean
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

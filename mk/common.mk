@@ -10,11 +10,17 @@ MANDIR    ?= $(PREFIX)/share/man
 
 CC        ?= gcc
 BUILD     ?= build
-CPPFLAGS  += -Iinclude -Ilib -D_GNU_SOURCE
+CPPFLAGS  += -Iinclude -Ilib -I$(BUILD)/gen -D_GNU_SOURCE
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -pthread -fno-strict-aliasing
 LIB_CFLAGS = -fPIC -fvisibility=hidden
-LIBS      += -lpthread -lrt -ldl
+# NIC ports: AF_XDP sockets through libxdp, the XDP program through libbpf.
+LIBS      += -lxdp -lbpf -lelf -lz -lpthread -lrt -ldl
+
+# BPF programs (lib/bpf/*.bpf.c): clang for the BPF target, embedded with bpftool.
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+BPF_CFLAGS = -target bpf -O2 -g -Wall -Werror -I/usr/include/$(shell uname -m)-linux-gnu
 
 ifeq ($(WERROR),1)
 CFLAGS    += -Werror
@@ -31,4 +37,6 @@ ifneq ($(V),1)
 Q_CC = @echo "  CC      $@";
 Q_LD = @echo "  LD      $@";
 Q_AR = @echo "  AR      $@";
+Q_BPF = @echo "  BPF     $@";
+Q_GEN = @echo "  GEN     $@";
 endif

@@ -6,8 +6,8 @@
 # As root it installs with apt-get; otherwise it names what is missing and
 # returns 1 so the caller can stop with a clear message.
 set -u
-build=(make gcc clang libc6-dev pkg-config)
-test=("${build[@]}" iproute2 procps util-linux)
+build=(make gcc clang libc6-dev pkg-config libxdp-dev libbpf-dev libelf-dev zlib1g-dev bpftool)
+test=("${build[@]}" iproute2 procps util-linux ethtool)
 case ${1:-build} in
 build) want=("${build[@]}") ;;
 test) want=("${test[@]}") ;;
