@@ -325,6 +325,8 @@ static size_t opt_body_size(uint32_t type)
 	switch (type) {
 	case NETMAP_REQ_OPT_UNM_POOLS:
 		return sizeof(struct nmreq_pools_info);
+	case NETMAP_REQ_OPT_EXTMEM:
+		return sizeof(struct nmreq_opt_extmem) - sizeof(struct nmreq_option);
 	default:
 		return 0;
 	}
@@ -336,8 +338,16 @@ struct unm_opt {
 	struct nmreq_option o;
 	union {
 		struct nmreq_pools_info pools;
+		struct {		/* struct nmreq_opt_extmem past its header */
+			uint64_t usrptr;
+			struct nmreq_pools_info info;
+		} ext;
 	} body;
 };
+
+_Static_assert(sizeof(((struct unm_opt *)0)->body.ext) ==
+	       sizeof(struct nmreq_opt_extmem) - sizeof(struct nmreq_option),
+	       "extmem option body");
 
 struct unm_req {
 	struct unm_opt opts[UNM_OPT_MAX_CHAIN];
@@ -523,11 +533,11 @@ static uint16_t clamp_rings(uint16_t v)
 /* Create the pipe pair for spec (this end asked with req). Locked. */
 static int port_create_locked(const struct unm_portspec *spec,
 			      const struct nmreq_register *req,
-			      const struct unm_pools *pools, int *pidxp)
+			      const struct unm_pools *pools, int ext_mslot, int *pidxp)
 {
 	struct unm_mem_local *ml;
 	struct unm_kport *port = NULL;
-	int pidx = -1, mslot, err, end, dir, i;
+	int pidx = -1, mslot, err = 0, end, dir, i;
 	uint8_t me = spec->end, peer = !spec->end;
 
 	for (i = 0; i < UNM_MAX_PORTS; i++)
@@ -539,7 +549,10 @@ static int port_create_locked(const struct unm_portspec *spec,
 		unm_log(UNM_LOG_ERR, "%s: too many ports (max %d)", spec->base, UNM_MAX_PORTS);
 		return -ENOMEM;
 	}
-	err = unm_mem_find_or_create(req->nr_mem_id, pools, &mslot);
+	if (ext_mslot >= 0)
+		mslot = ext_mslot;	/* extmem: its own region, nr_mem_id ignored */
+	else
+		err = unm_mem_find_or_create(req->nr_mem_id, pools, &mslot);
 	if (err)
 		return err;
 	unm_k->mems[mslot].users++;
@@ -703,8 +716,15 @@ static int check_mode(const char *name, const struct nmreq_register *req)
 	return 0;
 }
 
-int unm_register(struct unm_priv_local *pl, struct nmreq_header *hdr,
-		 struct nmreq_register *req, const struct unm_pools *pools)
+/*
+ * REGISTER. ext, when not NULL, is the body of a NETMAP_REQ_OPT_EXTMEM
+ * option: its region is found or created first, its status set (0 once the
+ * region exists, as upstream), and its pools info filled in.
+ */
+static int register_ext(struct unm_priv_local *pl, struct nmreq_header *hdr,
+			struct nmreq_register *req, const struct unm_pools *pools,
+			uint64_t ext_addr, struct nmreq_pools_info *ext_info,
+			uint32_t *ext_status)
 {
 	const char *name = strip_prefix(hdr->nr_name);
 	const struct unm_port_ops *ops;
@@ -717,8 +737,8 @@ int unm_register(struct unm_priv_local *pl, struct nmreq_header *hdr,
 	uint32_t ring_id = req->nr_ringid & NETMAP_RING_MASK;
 	uint32_t if_size, if_obj, extra = 0, head = 0, i;
 	uint16_t first[2], last[2];
-	int err, pidx, dir, created = 0;
-	bool excl = req->nr_flags & NR_EXCLUSIVE;
+	int err, pidx, dir, created = 0, ext_mslot = -1;
+	bool excl = req->nr_flags & NR_EXCLUSIVE, ext_new = false;
 
 	if (pl->registered) {
 		unm_log(UNM_LOG_ERR, "%s: already registered", pl->name);
@@ -735,17 +755,32 @@ int unm_register(struct unm_priv_local *pl, struct nmreq_header *hdr,
 		return err;
 	unm_gc_locked();
 	kp = &unm_k->privs[pl->slot];
+	if (ext_info) {
+		err = unm_mem_ext_get_locked(ext_addr, ext_info, &ext_mslot, &ext_new);
+		*ext_status = -err;
+		if (err)
+			goto out_unlock;
+	}
 	pidx = port_find_locked(&spec);
 	if (pidx >= 0) {
 		port = &unm_k->ports[pidx];
 		m = &unm_k->mems[port->mem];
-		if (req->nr_mem_id && req->nr_mem_id != m->id) {
+		err = unm_mem_access_check(port->mem, name);
+		if (err)
+			goto out_unlock;
+		if (ext_mslot >= 0 && ext_mslot != port->mem) {
+			unm_log(UNM_LOG_ERR, "%s: exists in mem %u, not in the extmem region (mem %u)",
+				name, m->id, unm_k->mems[ext_mslot].id);
+			err = -EINVAL;
+			goto out_unlock;
+		}
+		if (ext_mslot < 0 && req->nr_mem_id && req->nr_mem_id != m->id) {
 			unm_log(UNM_LOG_ERR, "%s: exists in mem %u, not %u", name, m->id,
 				req->nr_mem_id);
 			err = -EINVAL;
 			goto out_unlock;
 		}
-		if (pools) {
+		if (pools && ext_mslot < 0) {
 			struct unm_pools p = *pools;
 
 			err = unm_pools_check(&p);
@@ -758,7 +793,7 @@ int unm_register(struct unm_priv_local *pl, struct nmreq_header *hdr,
 				goto out_unlock;
 		}
 	} else {
-		err = port_create_locked(&spec, req, pools, &pidx);
+		err = port_create_locked(&spec, req, pools, ext_mslot, &pidx);
 		if (err)
 			goto out_unlock;
 		created = 1;
@@ -880,6 +915,8 @@ int unm_register(struct unm_priv_local *pl, struct nmreq_header *hdr,
 		kp->evfd = pl->evfd;
 	}
 	unm_mem_unmap(ml);
+	if (err && ext_new)
+		unm_mem_drop_unused_locked(ext_mslot);
 	unm_unlock();
 	return err;
 
@@ -892,8 +929,16 @@ out_destroy:
 		unm_mem_unmap(ml);
 	}
 out_unlock:
+	if (ext_new)
+		unm_mem_drop_unused_locked(ext_mslot);
 	unm_unlock();
 	return err;
+}
+
+int unm_register(struct unm_priv_local *pl, struct nmreq_header *hdr,
+		 struct nmreq_register *req, const struct unm_pools *pools)
+{
+	return register_ext(pl, hdr, req, pools, 0, NULL, NULL);
 }
 
 /* Undo a successful register (an option turned out unsupported). */
@@ -1027,7 +1072,7 @@ int unm_ctrl(struct unm_priv_local *pl, struct nmreq_header *uhdr)
 		char raw[NETMAP_REQ_MAXSIZE];
 	} body;
 	size_t bsz;
-	struct unm_opt *op;
+	struct unm_opt *op, *ext;
 	struct unm_pools pools, *pp = NULL;
 	int err;
 
@@ -1073,14 +1118,19 @@ int unm_ctrl(struct unm_priv_local *pl, struct nmreq_header *uhdr)
 			pools.buf_size = op->body.pools.nr_buf_pool_objsize;
 			pp = &pools;
 		}
-		op = opt_find(&rq, NETMAP_REQ_OPT_EXTMEM);
-		if (op) {
-			unm_log(UNM_LOG_ERR, "%s: NETMAP_REQ_OPT_EXTMEM is not supported yet",
+		ext = opt_find(&rq, NETMAP_REQ_OPT_EXTMEM);
+		if (ext && pp) {
+			unm_log(UNM_LOG_ERR, "%s: extmem and pools options together: the extmem option carries the pools",
 				hdr.nr_name);
-			err = -EOPNOTSUPP;
+			ext->o.nro_status = EINVAL;
+			err = -EINVAL;
 			break;
 		}
-		err = unm_register(pl, &hdr, &body.reg, pp);
+		if (ext)
+			err = register_ext(pl, &hdr, &body.reg, NULL, ext->body.ext.usrptr,
+					   &ext->body.ext.info, &ext->o.nro_status);
+		else
+			err = unm_register(pl, &hdr, &body.reg, pp);
 		op = opt_find(&rq, NETMAP_REQ_OPT_UNM_POOLS);
 		if (op)
 			op->o.nro_status = err ? -err : 0;
@@ -1110,6 +1160,36 @@ int unm_ctrl(struct unm_priv_local *pl, struct nmreq_header *uhdr)
 
 /* ---- mmap -------------------------------------------------------------------- */
 
+/*
+ * mmap() of an extmem port. Upstream's kernel maps the pinned pages of the
+ * program's memory again; we can do the same for shared memory (a file or
+ * MAP_SHARED|MAP_ANONYMOUS) with mremap(old_size = 0). Private memory
+ * (malloc) cannot be aliased: the program uses it where it is, at
+ * nro_usrptr, as libnetmap's nmport_mmap() does.
+ */
+static void *ext_mmap(struct unm_priv_local *pl, void *addr, size_t len, int flags,
+		      off_t off, int *err)
+{
+	int mflags = MREMAP_MAYMOVE;
+	void *p;
+
+	if (off % sysconf(_SC_PAGESIZE)) {
+		unm_log(UNM_LOG_ERR, "%s: mmap offset %lld not page aligned", pl->name,
+			(long long)off);
+		*err = -EINVAL;
+		return MAP_FAILED;
+	}
+	if (flags & MAP_FIXED)
+		mflags |= MREMAP_FIXED;
+	p = mremap(pl->mem->base + off, 0, len, mflags, addr);
+	if (p == MAP_FAILED) {
+		*err = -errno;
+		unm_log(UNM_LOG_ERR, "%s: mmap of the extmem region (mem %u at %p): %s; private memory cannot be mapped twice, use it at nro_usrptr",
+			pl->name, pl->mem->id, (void *)pl->mem->base, strerror(errno));
+	}
+	return p;
+}
+
 void *unm_mmap(struct unm_priv_local *pl, void *addr, size_t len, int prot,
 	       int flags, off_t off, int *err)
 {
@@ -1127,6 +1207,8 @@ void *unm_mmap(struct unm_priv_local *pl, void *addr, size_t len, int prot,
 		*err = -EINVAL;
 		return MAP_FAILED;
 	}
+	if (pl->mem->fd < 0)
+		return ext_mmap(pl, addr, len, flags, off, err);
 	p = unm_libc.mmap(addr, len, prot, flags, pl->mem->fd, off);
 	if (p == MAP_FAILED)
 		*err = -errno;

@@ -13,6 +13,13 @@
  * mapping cannot corrupt the allocator. tmpfs is sparse: the default region is
  * ~340 MB of address space but only the pages touched cost memory.
  *
+ * An extmem region (NETMAP_REQ_OPT_EXTMEM) has the same layout, packed into
+ * memory the program supplied: no shm object, so it lives in the registering
+ * process's address space only. Its bookkeeping is shared like any other
+ * region's (other processes may release what a dead owner left), but only
+ * the owner maps it: unm_mem_map() refuses everyone else, and callers that
+ * merely release state cope with a NULL mapping.
+ *
  * All functions named _locked run under the control mutex.
  */
 #include <errno.h>
@@ -248,6 +255,9 @@ int unm_mem_find_or_create(uint16_t id, const struct unm_pools *want, int *slotp
 					unm_k->mems[i].p.ring_num, unm_k->mems[i].p.ring_size);
 				return -EBUSY;
 			}
+			err = unm_mem_access_check(i, "register");
+			if (err)
+				return err;
 			*slotp = i;
 			return 0;
 		}
@@ -272,9 +282,202 @@ void unm_mem_put_locked(int slot)
 
 	if (!m->id || !m->users || --m->users)
 		return;
-	unm_mem_name(name, sizeof(name), m->id);
-	shm_unlink(name);
+	if (!m->ext_addr) {
+		unm_mem_name(name, sizeof(name), m->id);
+		shm_unlink(name);
+	}
 	m->id = 0;
+}
+
+void unm_mem_drop_unused_locked(int slot)
+{
+	struct unm_memreg *m = &unm_k->mems[slot];
+	char name[48];
+
+	if (!m->id || m->users)
+		return;
+	if (!m->ext_addr) {
+		unm_mem_name(name, sizeof(name), m->id);
+		shm_unlink(name);
+	}
+	m->id = 0;
+}
+
+static bool ext_is_mine(const struct unm_memreg *m)
+{
+	return m->ext_pid == unm_pid;
+}
+
+int unm_mem_access_check(int mslot, const char *who)
+{
+	struct unm_memreg *m = &unm_k->mems[mslot];
+
+	if (!m->ext_addr || ext_is_mine(m))
+		return 0;
+	unm_log(UNM_LOG_ERR, "%s: mem %u is an extmem region in the memory of pid %d; it cannot be shared with pid %d",
+		who, m->id, m->ext_pid, unm_pid);
+	return -EINVAL;
+}
+
+/*
+ * Geometry of an extmem region: zero fields take small defaults, the buffer
+ * count (when zero) whatever the memory has left. Logs and returns -EINVAL
+ * naming the field at fault.
+ */
+static int ext_pools(uint64_t memsize, const struct nmreq_pools_info *pi,
+		     struct unm_memreg *m)
+{
+	struct unm_pools *p = &m->p;
+	uint64_t left;
+
+	p->if_num = pi->nr_if_pool_objtotal ?: 16;
+	p->if_size = pi->nr_if_pool_objsize ?: 1024;
+	p->ring_num = pi->nr_ring_pool_objtotal ?: 32;
+	p->ring_size = pi->nr_ring_pool_objsize ?: 36864;
+	p->buf_size = pi->nr_buf_pool_objsize ?: 2048;
+	p->buf_num = pi->nr_buf_pool_objtotal;
+	if (!p->buf_num) {
+		p->buf_num = 4;		/* layout of everything but the buffers */
+		unm_mem_layout(m);
+		left = memsize > m->buf_ofs ? memsize - m->buf_ofs : 0;
+		left /= p->buf_size ? p->buf_size : 1;
+		if (left < 4) {
+			unm_log(UNM_LOG_ERR, "extmem: nr_memsize %llu too small: the if and ring pools take %llu bytes, no room for buffers of %u",
+				(unsigned long long)memsize, (unsigned long long)m->buf_ofs,
+				p->buf_size);
+			return -EINVAL;
+		}
+		p->buf_num = left > UNM_MAX_BUFS ? UNM_MAX_BUFS : (uint32_t)left;
+	}
+	if (unm_pools_check(p))
+		return -EINVAL;
+	unm_mem_layout(m);
+	if (m->memsize > memsize) {
+		unm_log(UNM_LOG_ERR, "extmem: nr_memsize %llu too small for the pools: if %u x %u, ring %u x %u, buf %u x %u need %llu bytes",
+			(unsigned long long)memsize, p->if_num, p->if_size, p->ring_num,
+			p->ring_size, p->buf_num, p->buf_size, (unsigned long long)m->memsize);
+		return -EINVAL;
+	}
+	m->memsize = memsize;
+	return 0;
+}
+
+/* The program's memory must be there, and writable, end to end. */
+static int ext_probe(uint64_t addr, uint64_t size)
+{
+	uint64_t at[2] = { addr, addr + size - 1 };
+	unsigned i;
+	char c;
+
+	for (i = 0; i < 2; i++) {
+		if (unm_copyin(&c, at[i], 1) || unm_copyout(at[i], &c, 1)) {
+			unm_log(UNM_LOG_ERR, "extmem: nro_usrptr %#llx + nr_memsize %llu: byte at %#llx is not writable memory",
+				(unsigned long long)addr, (unsigned long long)size,
+				(unsigned long long)at[i]);
+			return -EFAULT;
+		}
+	}
+	return 0;
+}
+
+static void ext_info_out(const struct unm_memreg *m, struct nmreq_pools_info *pi)
+{
+	pi->nr_memsize = m->memsize;
+	pi->nr_mem_id = m->id;
+	pi->nr_if_pool_offset = m->if_ofs;
+	pi->nr_if_pool_objtotal = m->p.if_num;
+	pi->nr_if_pool_objsize = m->p.if_size;
+	pi->nr_ring_pool_offset = m->ring_ofs;
+	pi->nr_ring_pool_objtotal = m->p.ring_num;
+	pi->nr_ring_pool_objsize = m->p.ring_size;
+	pi->nr_buf_pool_offset = m->buf_ofs;
+	pi->nr_buf_pool_objtotal = m->p.buf_num;
+	pi->nr_buf_pool_objsize = m->p.buf_size;
+}
+
+int unm_mem_ext_get_locked(uint64_t addr, struct nmreq_pools_info *pi, int *slotp,
+			   bool *created)
+{
+	uint64_t size = pi->nr_memsize, pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	struct unm_memreg *m;
+	uint16_t gen, id;
+	int i, free_slot = -1, err;
+	bool z;
+
+	*created = false;
+	if (!addr) {
+		unm_log(UNM_LOG_ERR, "extmem: nro_usrptr is NULL");
+		return -EINVAL;
+	}
+	if (addr % pg) {
+		unm_log(UNM_LOG_ERR, "extmem: nro_usrptr %#llx is not page aligned (%llu)",
+			(unsigned long long)addr, (unsigned long long)pg);
+		return -EINVAL;
+	}
+	if (!size || size > UINT64_MAX - addr) {
+		unm_log(UNM_LOG_ERR, "extmem: nr_memsize %llu is not a valid size at %#llx",
+			(unsigned long long)size, (unsigned long long)addr);
+		return -EINVAL;
+	}
+	for (i = 0; i < UNM_MAX_MEMS; i++) {
+		m = &unm_k->mems[i];
+		if (!m->id) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (!m->ext_addr || !ext_is_mine(m))
+			continue;
+		if (m->ext_addr == addr && m->memsize == size) {
+			/* the same memory again (the other end of a pipe) */
+			ext_info_out(m, pi);
+			*slotp = i;
+			return 0;
+		}
+		if (addr < m->ext_addr + m->memsize && m->ext_addr < addr + size) {
+			unm_log(UNM_LOG_ERR, "extmem: [%#llx, +%llu) overlaps mem %u at [%#llx, +%llu)",
+				(unsigned long long)addr, (unsigned long long)size, m->id,
+				(unsigned long long)m->ext_addr, (unsigned long long)m->memsize);
+			return -EINVAL;
+		}
+	}
+	if (free_slot < 0) {
+		unm_log(UNM_LOG_ERR, "extmem: too many memory regions (max %d)", UNM_MAX_MEMS);
+		return -ENOMEM;
+	}
+	err = ext_probe(addr, size);
+	if (err)
+		return err;
+	/* a fresh id, as upstream gives each new allocator */
+	for (id = 2; id; id++) {
+		for (i = 0; i < UNM_MAX_MEMS; i++)
+			if (unm_k->mems[i].id == id)
+				break;
+		if (i == UNM_MAX_MEMS)
+			break;
+	}
+	m = &unm_k->mems[free_slot];
+	gen = m->gen;
+	memset(m, 0, sizeof(*m));
+	m->gen = gen + 1;
+	err = ext_pools(size, pi, m);
+	if (err) {
+		m->memsize = 0;
+		return err;
+	}
+	m->ext_pid = unm_pid;
+	unm_proc_start_time(unm_pid, &m->ext_start, &z);
+	m->ext_addr = addr;
+	bit_set(m->buf_map, 0);
+	bit_set(m->buf_map, 1);
+	m->buf_free = m->p.buf_num - 2;
+	m->buf_hint = 2;
+	/* last: the slot is in use from here */
+	m->id = id;
+	ext_info_out(m, pi);
+	*slotp = free_slot;
+	*created = true;
+	return 0;
 }
 
 /* Our mapping of a region (reference counted per process). */
@@ -298,6 +501,17 @@ struct unm_mem_local *unm_mem_map(int mslot)
 	}
 	if (!free_ml)
 		return NULL;
+	if (m->ext_addr) {
+		if (!ext_is_mine(m))
+			return NULL;
+		free_ml->id = m->id;
+		free_ml->gen = m->gen;
+		free_ml->fd = -1;
+		free_ml->base = (char *)(uintptr_t)m->ext_addr;
+		free_ml->size = m->memsize;
+		free_ml->refs = 1;
+		return free_ml;
+	}
 	unm_mem_name(name, sizeof(name), m->id);
 	fd = shm_open(name, O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -320,8 +534,10 @@ void unm_mem_unmap(struct unm_mem_local *ml)
 {
 	if (!ml || --ml->refs > 0)
 		return;
-	munmap(ml->base, ml->size);
-	close(ml->fd);
+	if (ml->fd >= 0) {	/* extmem is the program's: leave it alone */
+		munmap(ml->base, ml->size);
+		close(ml->fd);
+	}
 	memset(ml, 0, sizeof(*ml));
 }
 
@@ -377,14 +593,17 @@ int unm_mem_ring_create_locked(int mslot, char *base, struct unm_kring *kr,
 void unm_mem_ring_delete_locked(int mslot, char *base, struct unm_kring *kr)
 {
 	struct unm_memreg *m = &unm_k->mems[mslot];
-	struct netmap_ring *ring = (struct netmap_ring *)(base + kr->ring_ofs);
+	struct netmap_ring *ring;
 	uint64_t bytes = sizeof(struct netmap_ring) +
 			 (uint64_t)kr->num_slots * sizeof(struct netmap_slot);
 	uint32_t nobj = (bytes + m->p.ring_size - 1) / m->p.ring_size, i;
 
-	if (base)
+	/* no mapping (extmem of another process): the region dies with it */
+	if (base) {
+		ring = (struct netmap_ring *)(base + kr->ring_ofs);
 		for (i = 0; i < kr->num_slots; i++)
 			unm_mem_buf_free_locked(m, ring->slot[i].buf_idx);
+	}
 	unm_mem_obj_free(m->ring_map, kr->ring_obj, nobj);
 }
 

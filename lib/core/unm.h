@@ -93,6 +93,15 @@ struct unm_memreg {
 	uint32_t users;			/* ports + privs using it */
 	struct unm_pools p;
 	uint64_t if_ofs, ring_ofs, buf_ofs, memsize;
+	/*
+	 * extmem (NETMAP_REQ_OPT_EXTMEM): the region is the program's own
+	 * memory at ext_addr in process ext_pid (started at ext_start), not
+	 * an shm object; only that process can map it. 0 = an shm region.
+	 */
+	uint64_t ext_addr;
+	uint64_t ext_start;
+	int32_t ext_pid;
+	uint32_t ext_pad;
 	uint32_t buf_free, buf_hint, ring_hint, if_hint;
 	uint64_t if_map[UNM_MAX_IFOBJS / 64];	/* bit set = in use */
 	uint64_t ring_map[UNM_MAX_RINGOBJS / 64];
@@ -126,7 +135,10 @@ struct unm_kring {
 	uint32_t waiters[UNM_KRING_WAITERS];	/* priv slot + 1, 0 = free */
 } __attribute__((aligned(UNM_CACHELINE)));
 
-enum unm_port_kind { UNM_PORT_NONE = 0, UNM_PORT_PIPE = 1 };
+enum unm_port_kind { UNM_PORT_NONE = 0, UNM_PORT_PIPE = 1, UNM_PORT_HW = 2 };
+
+/* unm_kport.hwflags */
+#define UNM_HW_ZEROCOPY		0x1	/* AF_XDP sockets bound in zero-copy mode */
 
 struct unm_kport {
 	uint8_t kind;			/* enum unm_port_kind, 0 = free slot */
@@ -139,6 +151,8 @@ struct unm_kport {
 	uint16_t nrings[2][2];		/* [end][dir] */
 	uint32_t nslots[2][2];		/* [end][dir] */
 	uint32_t kring[2][2];		/* [end][dir] first kring index */
+	int32_t owner_pid;		/* hw: the process driving the NIC, 0 = none */
+	uint32_t hwflags;		/* hw: UNM_HW_* */
 };
 
 enum unm_priv_state { UNM_PRIV_FREE = 0, UNM_PRIV_OPEN, UNM_PRIV_REG };
@@ -178,8 +192,8 @@ struct unm_kernel {
 struct unm_mem_local {
 	uint16_t id;			/* 0 = not mapped */
 	uint16_t gen;
-	int fd;				/* shm fd, kept for the program's mmap() */
-	char *base;			/* our own mapping */
+	int fd;				/* shm fd, kept for the program's mmap(); -1 = extmem */
+	char *base;			/* our own mapping (extmem: the program's memory) */
 	uint64_t size;
 	int refs;
 };
@@ -208,6 +222,7 @@ struct unm_priv_local {
 	int epfd, evfd;
 	bool registered;
 	bool txpoll;			/* txsync on poll (not NR_NO_TX_POLL) */
+	bool hw_nap;			/* TX space is not signalled: poll naps */
 	struct unm_mem_local *mem;
 	unsigned nring[2];
 	struct unm_ring_ctx *rings[2];	/* [UNM_TX], [UNM_RX] */
@@ -235,6 +250,18 @@ struct unm_port_ops {
 		     struct unm_portspec *spec);
 	unm_sync_fn txsync;
 	unm_sync_fn rxsync;
+	/*
+	 * Optional, for ports whose geometry comes from outside (NICs): ring
+	 * counts and slots of the port spec names (req may be NULL); one end.
+	 */
+	int (*geometry)(const struct unm_portspec *spec, const struct nmreq_register *req,
+			uint16_t nrings[2], uint32_t nslots[2]);
+	/* per-process set-up at each register (locked): 0 if done already */
+	int (*attach)(uint16_t pidx);
+	/* an fd of this process is bound to port pidx: wake-up sources etc. */
+	int (*bind)(struct unm_priv_local *pl, uint16_t pidx);
+	/* the port is destroyed (locked); base is the caller's mapping or NULL */
+	void (*destroy)(uint16_t pidx, char *base);
 };
 
 /* ---- log.c -------------------------------------------------------------- */
@@ -291,6 +318,13 @@ void unm_mem_extra_free_locked(int mslot, char *base, uint32_t head);
 struct unm_mem_local *unm_mem_map(int mslot);
 void unm_mem_unmap(struct unm_mem_local *ml);
 void unm_mem_name(char *buf, size_t len, uint16_t id);
+/* extmem: find (same process, address, size) or create the region; pi in/out */
+int unm_mem_ext_get_locked(uint64_t addr, struct nmreq_pools_info *pi, int *slotp,
+			   bool *created);
+/* drop a region that no port ended up using (a failed register) */
+void unm_mem_drop_unused_locked(int slot);
+/* 0, or -EINVAL (logged) if this process cannot map region mslot (extmem) */
+int unm_mem_access_check(int mslot, const char *who);
 
 /* ---- kring.c ------------------------------------------------------------ */
 uint32_t unm_txsync_prologue(struct unm_ring_ctx *rc);
