@@ -65,6 +65,7 @@
 #define UNM_MAX_IFOBJS		1024
 #define UNM_KRING_WAITERS	4
 #define UNM_OPT_MAX_CHAIN	64	/* longer option chains are refused */
+#define UNM_PRIV_SHARE		4	/* processes with their own evfd per priv */
 
 #ifndef NETMAP_REQ_OPT_UNM_POOLS
 #define NETMAP_REQ_OPT_UNM_POOLS	0x554e
@@ -171,6 +172,13 @@ struct unm_kpriv {
 	uint64_t nifp_ofs;		/* netmap_if offset in the region */
 	uint32_t if_obj;
 	uint32_t pad;
+	/*
+	 * The eventfd number of each process that took the fd with its own
+	 * handle on the wake-up eventfd (open, adopt after SCM_RIGHTS), so
+	 * that ownership moves to one of them when the owner goes; a forked
+	 * child, absent here, has the owner's numbers.
+	 */
+	struct { int32_t pid, evfd; } share[UNM_PRIV_SHARE];
 };
 
 struct unm_kernel {
@@ -290,6 +298,16 @@ void unm_unlock(void);
 int unm_proc_self(void);		/* our slot in procs[] (locked) */
 int unm_proc_start_time(pid_t pid, uint64_t *start, bool *zombie);
 void unm_kernel_after_fork_child(void);
+/*
+ * The netmap fd's open file description carries an OFD read lock on a byte
+ * range naming (world, priv slot, gen): the kernel drops it when the last
+ * reference to the description goes (close, exit, an SCM_RIGHTS message
+ * never received), so it tells whether the fd still exists anywhere.
+ */
+int unm_priv_lock_take(int epfd, uint32_t slot, uint16_t gen);
+bool unm_priv_file_alive(uint32_t slot, uint16_t gen);
+/* decode a lock range start seen in /proc/self/fdinfo; 0 if not ours */
+int unm_priv_lock_decode(uint64_t start, uint32_t *slot, uint16_t *gen);
 
 /* ---- reaper.c ----------------------------------------------------------- */
 int unm_reaper_start(void);
@@ -298,6 +316,10 @@ extern bool unm_reaper_forking;	/* fork() below is the reaper's: skip atfork */
 void unm_gc_locked(void);
 /* release one priv slot's registration (locked) */
 void unm_priv_release_locked(uint32_t slot);
+/* may priv slot go: held by no process (but except) and its fd gone (locked) */
+bool unm_priv_orphan_locked(uint32_t slot, int except);
+/* the owner (pid of the wake-up eventfd) is leaving: pick another holder */
+void unm_priv_owner_move_locked(uint32_t slot, int32_t leaving);
 
 /* ---- mem.c -------------------------------------------------------------- */
 int unm_mem_find_or_create(uint16_t id, const struct unm_pools *want, int *slotp);
