@@ -504,10 +504,13 @@ int main(int argc, char **argv)
 			forward(&ab, &cfg);
 	}
 
-	/* hand the last forwarded slots to the peers before closing */
+	/* hand the last forwarded slots to the peers, give the RX slots back */
 	ioctl(pa->fd, NIOCTXSYNC, NULL);
-	if (pb != pa)
+	ioctl(pa->fd, NIOCRXSYNC, NULL);
+	if (pb != pa) {
 		ioctl(pb->fd, NIOCTXSYNC, NULL);
+		ioctl(pb->fd, NIOCRXSYNC, NULL);
+	}
 	print_stats(&ab);
 	if (!loopback)
 		print_stats(&ba);
