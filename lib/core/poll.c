@@ -95,6 +95,9 @@ static void mark_all(struct unm_priv_local *pl, short events, bool on, bool *nap
 			continue;
 		if (dir == UNM_RX && !(events & (POLLIN | POLLRDNORM)))
 			continue;
+		/* NIC TX completions wake nobody: nap and sync again */
+		if (on && dir == UNM_TX && pl->hw_nap)
+			*nap = true;
 		for (i = 0; i < pl->nring[dir]; i++) {
 			struct unm_kring *kr = pl->rings[dir][i].kr;
 

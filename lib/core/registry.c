@@ -18,9 +18,12 @@
 #include "core/unm.h"
 
 extern const struct unm_port_ops unm_pipe_ops;
+extern const struct unm_port_ops unm_afxdp_ops;
 
+/* in parse order: pipes claim names with '{' or '}', NICs any other name */
 static const struct unm_port_ops *const port_types[] = {
 	&unm_pipe_ops,
+	&unm_afxdp_ops,
 };
 
 const struct unm_port_ops *unm_port_ops_find(enum unm_port_kind kind)

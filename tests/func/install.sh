@@ -68,10 +68,14 @@ fi
 export PKG_CONFIG_PATH=$root/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$stage
 cflags=$(pkg-config --cflags netmap) || fail "pkg-config --cflags"
 libs=$(pkg-config --libs netmap) || fail "pkg-config --libs"
+# the static library's own dependencies (libxdp, libbpf...) come from Libs.private
+static_libs=$(pkg-config --static --libs netmap | sed 's/-lnetmap\b//') || fail "pkg-config --static"
 ${CC:-cc} "${san[@]}" -Wall -Wextra -Werror $cflags -o "$stage/app-shared" "$stage/app.c" $libs \
 	-Wl,-rpath,"$root/lib" || fail "build against the installed shared library"
 ${CC:-cc} "${san[@]}" -Wall -Wextra -Werror $cflags -o "$stage/app-static" "$stage/app.c" \
-	"$root/lib/libnetmap.a" -lpthread -lrt || fail "build against the installed static library"
+	"$root/lib/libnetmap.a" $static_libs || fail "build against the installed static library"
+# a world of its own: other unetmap builds may run on this machine
+export UNM_SHM_PREFIX=unm-install-$$
 out=$("$stage/app-shared" inst$$) || fail "shared app exited $?"
 [ "$out" = ok ] || fail "shared app printed '$out'"
 out=$("$stage/app-static" inst$$s) || fail "static app exited $?"
