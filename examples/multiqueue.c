@@ -105,8 +105,10 @@ static int ring_name(char *buf, size_t size, const char *port, unsigned int ring
 	int n;
 
 	memset(&hdr, 0, sizeof(hdr));
-	if (nmreq_header_decode(&rest, &hdr, nmctx_get()) < 0)
+	if (nmreq_header_decode(&rest, &hdr, nmctx_get()) < 0) {
+		fprintf(stderr, "multiqueue: bad port name '%s'\n", port);
 		return -1;
+	}
 	if (*rest == '^' || *rest == '*' || *rest == '-') {
 		fprintf(stderr, "multiqueue: %s: give the port without a ring mode ('%c'): "
 			"multiqueue opens each ring itself\n", port, *rest);
@@ -131,6 +133,7 @@ int main(int argc, char **argv)
 	unsigned long seconds = 0;
 	const char *port = NULL;
 	struct mq_ring *rings = NULL;
+	char probe[sizeof(rings->name)];
 	struct nmport_d *all;
 	unsigned int nrings, i, started = 0;
 	uint64_t pkts = 0, bytes = 0;
@@ -167,6 +170,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* the name must take a ring suffix */
+	if (ring_name(probe, sizeof(probe), port, 0))
+		return 1;
 	/* the whole port, to learn the ring count (and to create it) */
 	all = nmport_open(port);
 	if (!all) {
