@@ -77,11 +77,6 @@ void unm_sync_finalize(struct unm_ring_ctx *rc)
 	rc->ring->tail = tail;
 }
 
-bool unm_slot_ok(const struct unm_ring_ctx *rc, const struct netmap_slot *s)
-{
-	return s->buf_idx >= 2 && s->buf_idx < rc->nbufs && s->len <= rc->buf_size;
-}
-
 /*
  * Make a slot valid again: a fresh buffer for a bad index (the old one is
  * lost until the region goes away), a zero length for a bad one. Takes the

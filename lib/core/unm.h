@@ -353,7 +353,11 @@ uint32_t unm_txsync_prologue(struct unm_ring_ctx *rc);
 uint32_t unm_rxsync_prologue(struct unm_ring_ctx *rc);
 void unm_sync_finalize(struct unm_ring_ctx *rc);
 int unm_ring_reinit(struct unm_ring_ctx *rc);
-bool unm_slot_ok(const struct unm_ring_ctx *rc, const struct netmap_slot *s);
+/* buf_idx in the pool (0 and 1 are reserved) and len within the buffer */
+static inline bool unm_slot_ok(const struct unm_ring_ctx *rc, const struct netmap_slot *s)
+{
+	return s->buf_idx - 2 < rc->nbufs - 2 && s->len <= rc->buf_size;
+}
 int unm_slot_repair(struct unm_ring_ctx *rc, struct netmap_slot *s);
 int unm_kring_tryget(struct unm_kring *kr);
 void unm_kring_put(struct unm_kring *kr);
