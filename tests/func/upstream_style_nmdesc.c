@@ -28,6 +28,7 @@
 #include <net/netmap_user.h>
 
 #define IDLE_MS		10000	/* give up after this long without progress */
+#define DRAIN_MS	10000	/* tx: wait at most this long for the peer to consume */
 #define MAX_LEN		65535	/* what a multi-slot packet may reach */
 
 static unsigned int max_len = 1514;
@@ -147,8 +148,8 @@ do_tx(struct nm_desc *d, uint32_t count)
 			return 1;
 		}
 	}
-	/* flush, then wait until the peer consumed everything */
-	for (idle = 0; idle < IDLE_MS; idle += 1) {
+	/* flush, then wait (a bounded time) until the peer consumed everything */
+	for (idle = 0; idle < DRAIN_MS; idle += 1) {
 		int pending = 0;
 
 		if (ioctl(NETMAP_FD(d), NIOCTXSYNC, NULL) < 0) {
@@ -187,6 +188,11 @@ do_rx(struct nm_desc *d, uint32_t count)
 			idle = 0;
 		else if ((idle += 100) >= IDLE_MS)
 			break;
+	}
+	/* hand the last slots back, so the sender sees its ring drain */
+	if (ioctl(NETMAP_FD(d), NIOCRXSYNC, NULL) < 0) {
+		perror("rx: NIOCRXSYNC");
+		return 1;
 	}
 	if (st.bad || st.count != count) {
 		fprintf(stderr, "rx: %u of %u packets received correctly\n",

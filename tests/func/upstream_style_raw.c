@@ -28,7 +28,8 @@
 #include <unistd.h>
 #include <net/netmap_user.h>
 
-#define IDLE_MS		10000
+#define IDLE_MS		10000	/* give up after this long without progress */
+#define DRAIN_MS	10000	/* tx: wait at most this long for the peer to consume */
 #define MAX_LEN		1514
 
 static unsigned int
@@ -140,7 +141,7 @@ do_tx(struct port *pt, uint32_t count)
 			return 1;
 		}
 	}
-	for (idle = 0; idle < IDLE_MS; idle++) {
+	for (idle = 0; idle < DRAIN_MS; idle++) {
 		int pending = 0;
 
 		if (ioctl(pt->fd, NIOCTXSYNC, NULL) < 0) {
@@ -228,6 +229,11 @@ do_rx(struct port *pt, uint32_t count)
 			idle = 0;
 		else if ((idle += 100) >= IDLE_MS)
 			break;
+	}
+	/* hand the last slots back, so the sender sees its ring drain */
+	if (ioctl(pt->fd, NIOCRXSYNC, NULL) < 0) {
+		perror("rx: NIOCRXSYNC");
+		return 1;
 	}
 	if (next != count) {
 		fprintf(stderr, "rx: %u of %u packets received\n", next, count);
