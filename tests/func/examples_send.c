@@ -37,7 +37,8 @@ struct ex_frame {
 	size_t len;
 };
 
-static int die(const char *fmt, const char *arg)
+static void die(const char *fmt, const char *arg) __attribute__((noreturn));
+static void die(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "examples_send: ");
 	fprintf(stderr, fmt, arg);
