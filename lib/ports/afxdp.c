@@ -406,10 +406,11 @@ static void afx_stats_log(struct afx_port *p)
 		if (!p->q[i].xsk || getsockopt(p->q[i].fd, SOL_XDP, XDP_STATISTICS, &st, &len))
 			continue;
 		if (st.rx_dropped || st.rx_invalid_descs || st.tx_invalid_descs ||
-		    st.rx_ring_full || p->q[i].rx_bad)
-			unm_log(UNM_LOG_INFO, "%s queue %u: rx_dropped %llu (frames longer than a buffer included) rx_ring_full %llu rx_invalid %llu tx_invalid %llu bad_desc %llu",
+		    st.rx_ring_full || st.rx_fill_ring_empty_descs || p->q[i].rx_bad)
+			unm_log(UNM_LOG_INFO, "%s queue %u: rx_dropped %llu (no fill buffer, or longer than a buffer) rx_ring_full %llu fill_empty %llu rx_invalid %llu tx_invalid %llu bad_desc %llu",
 				p->ifname, i, (unsigned long long)st.rx_dropped,
 				(unsigned long long)st.rx_ring_full,
+				(unsigned long long)st.rx_fill_ring_empty_descs,
 				(unsigned long long)st.rx_invalid_descs,
 				(unsigned long long)st.tx_invalid_descs,
 				(unsigned long long)p->q[i].rx_bad);
@@ -464,8 +465,7 @@ static void afx_port_free(struct afx_port *p, char *base)
 {
 	unsigned i;
 
-	if (unm_verbose > 0)
-		afx_stats_log(p);
+	afx_stats_log(p);
 	if (p->link)
 		bpf_link__destroy(p->link);
 	if (p->link_fd >= 0)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Test objective: bad requests on NIC ports fail with netmap's errno and a
+# message naming what is wrong, and leave nothing behind:
+#   missing interface -> ENXIO "netmap: IF: no such interface"
+#   ring index beyond the queues (-5 on 2 queues) -> EINVAL naming the ring
+#   interface down -> ENETDOWN (documented choice: no silent ifup)
+#   host rings IF^ / IF* (not yet) -> EOPNOTSUPP
+#   NR_EXCLUSIVE conflict in one process -> EBUSY; two fds on two rings -> ok
+#   a second process on the same interface -> EBUSY naming it
+source "$(dirname "$0")/nic_lib.bash"
+
+expect() {
+	local want=$1 port=$2 msg=$3 out
+	out=$(ina "$PEER" open "$port" 2>&1)
+	echo "$port: $(echo "$out" | tr '\n' ' ')"
+	echo "$out" | tail -n 1 | grep -q "^$want" || fail "$port: want $want, got: $out"
+	[ -z "$msg" ] || echo "$out" | grep -qF "$msg" || fail "$port: message should say '$msg': $out"
+}
+
+expect ENXIO "netmap:nosuch$T" "netmap: nosuch$T: no such interface"
+expect EINVAL "netmap:$VA-5" "ring 5 out of range (port has 2)"
+expect EOPNOTSUPP "netmap:$VA^" "no host rings"
+expect EOPNOTSUPP "netmap:$VA*" "no host rings"
+expect ok "netmap:$VA-1" ""
+
+out=$(ina "$PEER" open "netmap:$VA/x" "netmap:$VA" 2>&1)
+echo "$out" | tail -n 1 | grep -q '^EBUSY' || fail "second open after an exclusive one: $out"
+echo "$out" | grep -q "bound exclusively" || fail "exclusive: message: $out"
+out=$(ina "$PEER" open "netmap:$VA-0" "netmap:$VA-1" 2>&1)
+echo "$out" | tail -n 1 | grep -q '^ok' || fail "two fds, one ring each: $out"
+
+ip netns exec "$NSA" "$PEER" hold "netmap:$VA" >"$OUT/hold" 2>&1 &
+holder=$!
+for i in $(seq 1 100); do grep -q ready "$OUT/hold" && break; sleep 0.05; done
+grep -q ready "$OUT/hold" || fail "hold did not open"
+out=$(ina "$PEER" open "netmap:$VA" 2>&1)
+echo "second process: $(echo "$out" | tr '\n' ' ')"
+echo "$out" | tail -n 1 | grep -q '^EBUSY' || fail "second process: want EBUSY: $out"
+echo "$out" | grep -q "$VA: NIC port already open in process" || fail "second process: message: $out"
+kill -9 $holder; wait $holder 2>/dev/null
+
+ip -n "$NSA" link set "$VA" down
+expect ENETDOWN "netmap:$VA" "$VA: interface is down"
+ip -n "$NSA" link set "$VA" up
+no_leftovers "$NSA" "$VA" || fail "$VA: something left behind"
+echo "nic_bad: every bad request refused with its errno and a message"
