@@ -44,10 +44,16 @@ int unm_legacy_ioctl(struct unm_priv_local *pl, unsigned long cmd, void *arg)
 	err = unm_copyin(&nmr, (uintptr_t)arg, sizeof(nmr));
 	if (err)
 		return err;
-	if (nmr.nr_version < NETMAP_MIN_API || nmr.nr_version > NETMAP_MAX_API) {
-		unm_log(UNM_LOG_ERR, "%.*s: API mismatch: got %u need %d..%d",
+	/*
+	 * The legacy ABI is forward compatible, as upstream's: a program built
+	 * for a newer API still registers through struct nmreq, whose layout
+	 * is frozen. Only versions older than the netmap_if change (14) are
+	 * refused.
+	 */
+	if (nmr.nr_version < NETMAP_MIN_API) {
+		unm_log(UNM_LOG_ERR, "%.*s: API mismatch: got %u need %d or later",
 			(int)sizeof(nmr.nr_name), nmr.nr_name, nmr.nr_version,
-			NETMAP_MIN_API, NETMAP_MAX_API);
+			NETMAP_MIN_API);
 		return -EINVAL;
 	}
 	if (nmr.nr_cmd) {

@@ -97,6 +97,21 @@ int main(void)
 	hdr_init(&h, name, NETMAP_REQ_VALE_LIST, &r);
 	expect("VALE_LIST (not supported yet)", ioctl(fd, NIOCCTRL, &h), EOPNOTSUPP);
 
+	/* the legacy ABI: older than 14 refused, newer accepted (forward compatible) */
+	{
+		struct nmreq nmr;
+		int lfd = nmopen();
+
+		memset(&nmr, 0, sizeof(nmr));
+		snprintf(nmr.nr_name, sizeof(nmr.nr_name), "lg%d{7", (int)getpid() % 100000);
+		nmr.nr_version = 13;
+		nmr.nr_flags = NR_REG_ALL_NIC;
+		expect("legacy NIOCREGIF nr_version 13", ioctl(lfd, NIOCREGIF, &nmr), EINVAL);
+		nmr.nr_version = NETMAP_API + 2;
+		expect("legacy NIOCREGIF nr_version API+2", ioctl(lfd, NIOCREGIF, &nmr), 0);
+		close(lfd);
+	}
+
 	/* options */
 	memset(&o1, 0, sizeof(o1));
 	o1.nro_reqtype = 0x7777;
