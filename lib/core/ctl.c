@@ -89,15 +89,21 @@ static void hold_set_locked(uint32_t slot, bool on)
 		unm_k->procs[me].holds[slot / 64] &= ~bit;
 }
 
-static bool held_by_any_locked(uint32_t slot)
+/* Remember pid's own number for the wake-up eventfd of priv kp. Locked. */
+static void share_set_locked(struct unm_kpriv *kp, int32_t pid, int32_t evfd)
 {
-	int i;
+	unsigned s, pick = 0;
 
-	for (i = 0; i < UNM_MAX_PROCS; i++)
-		if (unm_k->procs[i].pid &&
-		    (unm_k->procs[i].holds[slot / 64] & (1ULL << (slot % 64))))
-			return true;
-	return false;
+	for (s = 0; s < UNM_PRIV_SHARE; s++) {
+		if (kp->share[s].pid == pid) {
+			pick = s;
+			break;
+		}
+		if (!kp->share[s].pid)
+			pick = s;
+	}
+	kp->share[pick].pid = pid;
+	kp->share[pick].evfd = evfd;
 }
 
 int unm_open(int flags, struct unm_priv_local **plp)
@@ -150,7 +156,12 @@ int unm_open(int flags, struct unm_priv_local **plp)
 	kp->gen = (uint16_t)unm_k->next_gen++;
 	kp->owner_pid = unm_pid;
 	kp->evfd = pl->evfd;
+	share_set_locked(kp, unm_pid, pl->evfd);
 	hold_set_locked(slot, true);
+	/* the fd's liveness, wherever SCM_RIGHTS takes it (see kernel.c) */
+	if (unm_priv_lock_take(pl->epfd, slot, kp->gen))
+		unm_log(UNM_LOG_WARN, "/dev/netmap: OFD lock: %s (a passed fd dies with its sender)",
+			strerror(errno));
 	unm_unlock();
 	pl->slot = slot;
 	pl->gen = kp->gen;
@@ -239,8 +250,6 @@ void unm_priv_release_locked(uint32_t slot)
 
 void unm_close(struct unm_priv_local *pl)
 {
-	int i;
-
 	if (--pl->refs > 0)
 		return;
 	if (unm_k && !unm_lock()) {
@@ -248,18 +257,15 @@ void unm_close(struct unm_priv_local *pl)
 
 		if (kp->gen == pl->gen && kp->state != UNM_PRIV_FREE) {
 			hold_set_locked(pl->slot, false);
-			if (!held_by_any_locked(pl->slot)) {
+			/*
+			 * Our fds are closed: if the description lives on (a
+			 * forked child, an SCM_RIGHTS receiver, a message in
+			 * flight) the priv stays, woken through someone else.
+			 */
+			if (unm_priv_orphan_locked(pl->slot, -1))
 				unm_priv_release_locked(pl->slot);
-			} else if (kp->owner_pid == unm_pid) {
-				/* a forked child holds it too, with the same fd numbers */
-				for (i = 0; i < UNM_MAX_PROCS; i++)
-					if (unm_k->procs[i].pid &&
-					    (unm_k->procs[i].holds[pl->slot / 64] &
-					     (1ULL << (pl->slot % 64)))) {
-						kp->owner_pid = unm_k->procs[i].pid;
-						break;
-					}
-			}
+			else
+				unm_priv_owner_move_locked(pl->slot, unm_pid);
 		}
 		unm_unlock();
 	}
@@ -1267,15 +1273,51 @@ void *unm_mmap(struct unm_priv_local *pl, void *addr, size_t len, int prot,
 /* ---- adopting an fd from another process ---------------------------------- */
 
 /*
+ * Which priv an epoll fd's /proc fdinfo names: its wake-up target's data
+ * (magic, gen, slot), or, once that target is gone with a dead sender, the
+ * OFD lock that the description carries ("lock: ... OFDLCK ... start end").
+ */
+static int adopt_identify(char *info, uint32_t *slot, uint16_t *gen)
+{
+	unsigned long long data, start, end;
+	char *p, *line;
+
+	p = strstr(info, "data:");
+	if (p && sscanf(p + 5, "%llx", &data) == 1 && (data >> 32) == UNM_EPOLL_MAGIC) {
+		*slot = data & 0xffff;
+		*gen = (data >> 16) & 0xffff;
+		return *slot < UNM_MAX_PRIVS;
+	}
+	for (line = strtok_r(info, "\n", &p); line; line = strtok_r(NULL, "\n", &p)) {
+		char *q;
+
+		if (strncmp(line, "lock:", 5) || !strstr(line, "OFDLCK"))
+			continue;
+		/* the range is the last two fields */
+		q = strrchr(line, ' ');
+		if (!q)
+			continue;
+		*q = '\0';
+		end = strtoull(q + 1, NULL, 10);
+		q = strrchr(line, ' ');
+		if (!q)
+			continue;
+		start = strtoull(q + 1, NULL, 10);
+		if (start == end && unm_priv_lock_decode(start, slot, gen))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * A netmap fd this process got through SCM_RIGHTS (or across exec): an epoll
  * fd whose only target carries our magic and the priv slot in its data.
  */
 struct unm_priv_local *unm_fd_adopt(int fd)
 {
-	char path[64], link[64], buf[1024], *p;
+	char path[64], link[64], buf[4096];
 	struct unm_priv_local *pl;
 	struct unm_kpriv *kp;
-	unsigned long long data;
 	uint32_t slot;
 	uint16_t gen;
 	ssize_t n;
@@ -1297,12 +1339,9 @@ struct unm_priv_local *unm_fd_adopt(int fd)
 	if (n <= 0)
 		return NULL;
 	buf[n] = '\0';
-	p = strstr(buf, "data:");
-	if (!p || sscanf(p + 5, "%llx", &data) != 1 || (data >> 32) != UNM_EPOLL_MAGIC)
+	if (unm_kernel_attach() || unm_fd_table_init())
 		return NULL;
-	slot = data & 0xffff;
-	gen = (data >> 16) & 0xffff;
-	if (slot >= UNM_MAX_PRIVS || unm_kernel_attach() || unm_fd_table_init())
+	if (!adopt_identify(buf, &slot, &gen))
 		return NULL;
 	pl = calloc(1, sizeof(*pl));
 	if (!pl)
@@ -1323,14 +1362,39 @@ struct unm_priv_local *unm_fd_adopt(int fd)
 		return NULL;
 	}
 	hold_set_locked(slot, true);
-	if (kp->state == UNM_PRIV_REG)
+	if (kp->state == UNM_PRIV_REG && !unm_mem_access_check(kp->mem, unm_k->ports[kp->port].name))
 		priv_bind_local(pl, unm_k->ports[kp->port].name);
-	/* our own handle on the wake-up eventfd, to drain it */
-	pidfd = syscall(SYS_pidfd_open, kp->owner_pid, 0);
-	if (pidfd >= 0) {
-		pl->evfd = syscall(SYS_pidfd_getfd, pidfd, kp->evfd, 0);
-		close(pidfd);
+	/*
+	 * Our own handle on the wake-up eventfd, to drain it, and to keep it
+	 * (and so the epoll's only target) alive after its owner goes.
+	 */
+	if (kp->owner_pid) {
+		pidfd = syscall(SYS_pidfd_open, kp->owner_pid, 0);
+		if (pidfd >= 0) {
+			pl->evfd = syscall(SYS_pidfd_getfd, pidfd, kp->evfd, O_CLOEXEC);
+			close(pidfd);
+		}
 	}
+	if (pl->evfd < 0) {
+		/*
+		 * The owner is gone (it sent the fd and exited): its eventfd
+		 * left the epoll with it. A new one, and we are the owner.
+		 */
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		ev.data.u64 = ((uint64_t)UNM_EPOLL_MAGIC << 32) | ((uint64_t)gen << 16) | slot;
+		pl->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (pl->evfd >= 0 && epoll_ctl(fd, EPOLL_CTL_ADD, pl->evfd, &ev) < 0) {
+			unm_log(UNM_LOG_WARN, "%s: adopted fd %d: epoll_ctl: %s", pl->name, fd,
+				strerror(errno));
+		}
+		if (pl->evfd >= 0) {
+			kp->evfd = pl->evfd;
+			__atomic_store_n(&kp->owner_pid, unm_pid, __ATOMIC_RELAXED);
+		}
+	}
+	if (pl->evfd >= 0)
+		share_set_locked(kp, unm_pid, pl->evfd);
 	unm_unlock();
 	unm_fd_set(fd, pl);
 	return pl;

@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,6 +109,65 @@ int unm_proc_start_time(pid_t pid, uint64_t *start, bool *zombie)
 		v = v * 10 + (*p++ - '0');
 	*start = v;
 	return 0;
+}
+
+/* ---- liveness of a netmap fd: an OFD lock on its description ------------ */
+
+/*
+ * Every anonymous-inode file (epoll, eventfd, ...) shares one inode, so the
+ * byte range must be ours alone: bit 62, 20 bits of the world's prefix, the
+ * priv slot and its generation. Raw syscalls: the reaper calls these too.
+ */
+static uint64_t lock_world(void)
+{
+	const char *p = unm_shm_prefix();
+	uint32_t h = 2166136261u;
+
+	while (*p)
+		h = (h ^ (uint8_t)*p++) * 16777619u;
+	return h & 0xfffff;
+}
+
+static uint64_t lock_ofs(uint32_t slot, uint16_t gen)
+{
+	return (1ULL << 62) | (lock_world() << 32) | ((uint64_t)slot << 16) | gen;
+}
+
+int unm_priv_lock_take(int epfd, uint32_t slot, uint16_t gen)
+{
+	struct flock fl = {
+		.l_type = F_RDLCK, .l_whence = SEEK_SET,
+		.l_start = (off_t)lock_ofs(slot, gen), .l_len = 1,
+	};
+
+	if (syscall(SYS_fcntl, epfd, F_OFD_SETLK, &fl) < 0)
+		return -errno;
+	return 0;
+}
+
+bool unm_priv_file_alive(uint32_t slot, uint16_t gen)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK, .l_whence = SEEK_SET,
+		.l_start = (off_t)lock_ofs(slot, gen), .l_len = 1,
+	};
+	int probe = eventfd(0, EFD_CLOEXEC), ret;
+
+	if (probe < 0)
+		return false;
+	ret = syscall(SYS_fcntl, probe, F_OFD_GETLK, &fl);
+	syscall(SYS_close, probe);
+	return ret == 0 && fl.l_type != F_UNLCK;
+}
+
+int unm_priv_lock_decode(uint64_t start, uint32_t *slot, uint16_t *gen)
+{
+	if (!(start & (1ULL << 62)) || (start >> 63) ||
+	    ((start >> 32) & 0x3fffffff) != lock_world())
+		return 0;
+	*slot = (start >> 16) & 0xffff;
+	*gen = start & 0xffff;
+	return *slot < UNM_MAX_PRIVS;
 }
 
 static void atfork_child(void)

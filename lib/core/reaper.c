@@ -56,6 +56,47 @@ static bool priv_held_by_other(uint32_t slot, int except)
 	return false;
 }
 
+/*
+ * A priv goes when no process holds it and its netmap fd exists nowhere: not
+ * in a process that has not adopted it yet, not in flight in an SCM_RIGHTS
+ * message (the kernel keeps the description, and its OFD lock, alive).
+ */
+bool unm_priv_orphan_locked(uint32_t slot, int except)
+{
+	if (priv_held_by_other(slot, except))
+		return false;
+	return !unm_priv_file_alive(slot, unm_k->privs[slot].gen);
+}
+
+void unm_priv_owner_move_locked(uint32_t slot, int32_t leaving)
+{
+	struct unm_kpriv *kp = &unm_k->privs[slot];
+	int32_t evfd = kp->evfd;
+	unsigned i, s;
+
+	for (s = 0; s < UNM_PRIV_SHARE; s++)
+		if (kp->share[s].pid == leaving)
+			kp->share[s].pid = 0;
+	if (kp->owner_pid != leaving)
+		return;
+	for (i = 0; i < UNM_MAX_PROCS; i++) {
+		struct unm_proc *p = &unm_k->procs[i];
+
+		if (!p->pid || p->pid == leaving ||
+		    !(p->holds[slot / 64] & (1ULL << (slot % 64))))
+			continue;
+		/* a forked child has the owner's numbers; an adopter its own */
+		for (s = 0; s < UNM_PRIV_SHARE; s++)
+			if (kp->share[s].pid == p->pid)
+				evfd = kp->share[s].evfd;
+		kp->evfd = evfd;
+		__atomic_store_n(&kp->owner_pid, p->pid, __ATOMIC_RELAXED);
+		return;
+	}
+	/* nobody to wake until a process adopts the fd */
+	__atomic_store_n(&kp->owner_pid, 0, __ATOMIC_RELAXED);
+}
+
 static void proc_drop_locked(int i)
 {
 	struct unm_proc *p = &unm_k->procs[i];
@@ -65,8 +106,10 @@ static void proc_drop_locked(int i)
 		while (p->holds[w]) {
 			b = __builtin_ctzll(p->holds[w]);
 			p->holds[w] &= ~(1ULL << b);
-			if (!priv_held_by_other(w * 64 + b, i))
+			if (unm_priv_orphan_locked(w * 64 + b, i))
 				unm_priv_release_locked(w * 64 + b);
+			else
+				unm_priv_owner_move_locked(w * 64 + b, p->pid);
 		}
 	}
 	memset(p, 0, sizeof(*p));
@@ -109,10 +152,15 @@ void unm_gc_locked(void)
 			any = true;
 	}
 	kring_unbusy_dead();
-	/* privs that no process holds (e.g. adopted then lost) */
-	for (i = 0; i < UNM_MAX_PRIVS; i++)
-		if (unm_k->privs[i].state != UNM_PRIV_FREE && !priv_held_by_other(i, -1))
+	/* privs that no process holds and whose fd is gone */
+	for (i = 0; i < UNM_MAX_PRIVS; i++) {
+		if (unm_k->privs[i].state == UNM_PRIV_FREE)
+			continue;
+		if (unm_priv_orphan_locked(i, -1))
 			unm_priv_release_locked(i);
+		else
+			any = true;	/* an fd in flight keeps the world */
+	}
 	if (any)
 		return;
 	/* nobody left: tear everything down */
