@@ -382,15 +382,16 @@ static int opt_walk(const struct nmreq_header *hdr, struct unm_req *rq)
 
 		for (i = 0; i < rq->nopts; i++) {
 			if (rq->opts[i].uaddr == next) {
+				/* upstream runs out of request space: EMSGSIZE */
 				unm_log(UNM_LOG_ERR, "%s: option chain loops back to option %u",
 					hdr->nr_name, i);
-				return -EINVAL;
+				return -EMSGSIZE;
 			}
 		}
 		if (rq->nopts == UNM_OPT_MAX_CHAIN) {
 			unm_log(UNM_LOG_ERR, "%s: option chain longer than %d", hdr->nr_name,
 				UNM_OPT_MAX_CHAIN);
-			return -EINVAL;
+			return -EMSGSIZE;
 		}
 		op = &rq->opts[rq->nopts];
 		memset(op, 0, sizeof(*op));
@@ -1093,7 +1094,12 @@ static int pools_info_get(struct nmreq_header *hdr, struct nmreq_pools_info *req
 	struct unm_portspec spec;
 	int found, err;
 
-	if (*name && !unm_port_ops_parse(name, NR_REG_ALL_NIC, 0, &spec, &err))
+	if (!*name) {
+		/* as upstream: the allocator is found through a port */
+		unm_log(UNM_LOG_ERR, "POOLS_INFO_GET: empty port name");
+		return -EINVAL;
+	}
+	if (!unm_port_ops_parse(name, NR_REG_ALL_NIC, 0, &spec, &err))
 		return err == -ENOENT ? no_such_port(name) : err;
 	err = unm_lock();
 	if (err)

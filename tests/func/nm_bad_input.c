@@ -97,6 +97,15 @@ int main(void)
 	hdr_init(&h, name, NETMAP_REQ_VALE_LIST, &r);
 	expect("VALE_LIST (not supported yet)", ioctl(fd, NIOCCTRL, &h), EOPNOTSUPP);
 
+	/* POOLS_INFO_GET names its allocator through a port */
+	{
+		struct nmreq_pools_info pi;
+
+		memset(&pi, 0, sizeof(pi));
+		hdr_init(&h, "", NETMAP_REQ_POOLS_INFO_GET, &pi);
+		expect("POOLS_INFO_GET with an empty name", ioctl(fd, NIOCCTRL, &h), EINVAL);
+	}
+
 	/* the legacy ABI: older than 14 refused, newer accepted (forward compatible) */
 	{
 		struct nmreq nmr;
@@ -129,7 +138,7 @@ int main(void)
 	o2.nro_reqtype = NETMAP_REQ_OPT_CSB;
 	o1.nro_next = (uintptr_t)&o2;
 	o2.nro_next = (uintptr_t)&o1;
-	expect("option chain with a loop", ioctl(fd, NIOCCTRL, &h), EINVAL);
+	expect("option chain with a loop", ioctl(fd, NIOCCTRL, &h), EMSGSIZE);
 	o2.nro_next = (uintptr_t)0x10;	/* truncated: points nowhere */
 	expect("option chain into unmapped memory", ioctl(fd, NIOCCTRL, &h), EFAULT);
 	memset(&o1, 0, sizeof(o1));

@@ -100,16 +100,16 @@ int main(void)
 		chain(3, t);
 		opts[2].nro_next = (uintptr_t)&opts[1];
 		r = unm_opt_walk(&h, tab, 4);
-		CHECK(r == -EINVAL, "loop back to option 1 -> %d", r);
+		CHECK(r == -EMSGSIZE, "loop back to option 1 -> %d", r);
 		opts[0].nro_next = (uintptr_t)&opts[0];
 		r = unm_opt_walk(&h, tab, 4);
-		CHECK(r == -EINVAL, "option pointing at itself -> %d", r);
+		CHECK(r == -EMSGSIZE, "option pointing at itself -> %d", r);
 	}
 	chain(UNM_OPT_MAX_CHAIN + 5, NULL);
 	for (i = 0; i < UNM_OPT_MAX_CHAIN + 5; i++)
 		opts[i].nro_reqtype = NETMAP_REQ_OPT_OFFSETS;
 	r = unm_opt_walk(&h, tab, 4);
-	CHECK(r == -EINVAL, "chain of %d options -> %d", UNM_OPT_MAX_CHAIN + 5, r);
+	CHECK(r == -EMSGSIZE, "chain of %d options -> %d", UNM_OPT_MAX_CHAIN + 5, r);
 	{
 		uint32_t t[] = { NETMAP_REQ_OPT_CSB };
 
