@@ -21,29 +21,38 @@
  * Every slot is validated when it crosses from one end to the other, in both
  * directions, so a program that scribbles on its own ring breaks only itself.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/unm.h"
 
+/*
+ * Both ends of a pipe are one port, keyed "X{id" whichever end is asked for.
+ * The id is a name, as upstream's: letters, digits and '_' ("x{1",
+ * "x}pipeid2").
+ */
 static int pipe_parse(const char *name, uint32_t mode, uint32_t ringid,
 		      struct unm_portspec *spec)
 {
-	const char *p = strpbrk(name, "{}");
-	char *end;
-	unsigned long id;
+	const char *p = strpbrk(name, "{}"), *q;
 	size_t blen;
 
 	if (!p) {
 		/* the deprecated way: plain name + PIPE mode + id in nr_ringid */
 		if (mode != NR_REG_PIPE_MASTER && mode != NR_REG_PIPE_SLAVE)
 			return -ENOENT;
-		if (!*name || strlen(name) >= sizeof(spec->base))
+		if (!*name)
 			return -EINVAL;
+		if ((size_t)snprintf(spec->base, sizeof(spec->base), "%s{%u", name,
+				     ringid & NETMAP_RING_MASK) >= sizeof(spec->base)) {
+			unm_log(UNM_LOG_ERR, "%s: pipe name too long", name);
+			return -EINVAL;
+		}
 		spec->kind = UNM_PORT_PIPE;
-		strcpy(spec->base, name);
-		spec->id = ringid & NETMAP_RING_MASK;
+		spec->id = 0;
 		spec->end = mode == NR_REG_PIPE_SLAVE;
 		return 0;
 	}
@@ -52,21 +61,24 @@ static int pipe_parse(const char *name, uint32_t mode, uint32_t ringid,
 		unm_log(UNM_LOG_ERR, "%s: pipe needs a name before '%c'", name, *p);
 		return -EINVAL;
 	}
-	if (p[1] < '0' || p[1] > '9') {
-		unm_log(UNM_LOG_ERR, "%s: pipe id after '%c' must be a number", name, *p);
+	if (!p[1]) {
+		unm_log(UNM_LOG_ERR, "%s: pipe id missing after '%c'", name, *p);
 		return -EINVAL;
 	}
-	id = strtoul(p + 1, &end, 10);
-	if (*end || id > 0xffffffffUL) {
-		unm_log(UNM_LOG_ERR, "%s: bad pipe id '%s'", name, p + 1);
-		return -EINVAL;
+	for (q = p + 1; *q; q++) {
+		if (!isalnum((unsigned char)*q) && *q != '_') {
+			unm_log(UNM_LOG_ERR, "%s: bad character '%c' in pipe id '%s'",
+				name, *q, p + 1);
+			return -EINVAL;
+		}
 	}
-	if (blen >= sizeof(spec->base))
+	if (strlen(name) >= sizeof(spec->base))
 		return -EINVAL;
 	spec->kind = UNM_PORT_PIPE;
 	memcpy(spec->base, name, blen);
-	spec->base[blen] = '\0';
-	spec->id = id;
+	spec->base[blen] = '{';
+	strcpy(spec->base + blen + 1, p + 1);
+	spec->id = 0;
 	spec->end = *p == '}';
 	return 0;
 }

@@ -97,6 +97,23 @@ int main(void)
 	hdr_init(&h, name, NETMAP_REQ_VALE_LIST, &r);
 	expect("VALE_LIST (not supported yet)", ioctl(fd, NIOCCTRL, &h), EOPNOTSUPP);
 
+	/* pipe ids are names (letters, digits, '_'), both ends one pipe */
+	{
+		int m = nmopen(), sl = nmopen(), bad = nmopen();
+		char pm[64], ps[64], pb[64];
+
+		snprintf(pm, sizeof(pm), "%s{pipe_id1", base);
+		snprintf(ps, sizeof(ps), "%s}pipe_id1", base);
+		snprintf(pb, sizeof(pb), "%s{pipe-id", base);
+		expect("pipe master with a named id", reg(m, pm, NR_REG_ALL_NIC, 0, 0, NULL), 0);
+		expect("pipe slave with a named id", reg(sl, ps, NR_REG_ALL_NIC, 0, 0, NULL), 0);
+		expect("pipe id with '-'", reg(bad, pb, NR_REG_ALL_NIC, 0, 0, NULL), EINVAL);
+		expect("pipe with NR_REG_NIC_SW", reg(bad, pm, NR_REG_NIC_SW, 0, 0, NULL), EOPNOTSUPP);
+		close(m);
+		close(sl);
+		close(bad);
+	}
+
 	/* POOLS_INFO_GET names its allocator through a port */
 	{
 		struct nmreq_pools_info pi;
