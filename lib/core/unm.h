@@ -111,11 +111,12 @@ struct unm_memreg {
 
 /*
  * A kring. The first line belongs to whoever syncs the ring (busy_pid
- * holder); hwtail to whoever produces into it (the ring itself for TX, the
- * peer's txsync for a pipe RX ring); the waiter line to sleepers.
+ * holder); hwcur, also the syncer's, has a line of its own because a pipe
+ * peer's txsync reads it (the RX ring's consumer index) while we sync;
+ * hwtail belongs to whoever produces into the ring (the ring itself for TX,
+ * the peer's txsync for a pipe RX ring); the waiter line to sleepers.
  */
 struct unm_kring {
-	uint32_t hwcur;			/* (k) first slot not given to the kernel */
 	uint32_t rhead, rcur, rtail;	/* (k) shadow of head/cur/tail, last sync */
 	uint32_t num_slots;		/* (c) */
 	uint32_t ring_obj;		/* (c) first ring-pool object */
@@ -129,7 +130,8 @@ struct unm_kring {
 	uint32_t excl;			/* (c) bound NR_EXCLUSIVE */
 	int32_t busy_pid;		/* sync in progress by this pid, 0 = idle */
 	uint32_t err_cnt;		/* validation errors seen */
-	uint64_t pad0[1];
+	/* (k) first slot not given to the kernel */
+	uint32_t hwcur __attribute__((aligned(UNM_CACHELINE)));
 	uint32_t hwtail __attribute__((aligned(UNM_CACHELINE))); /* (p) */
 	uint32_t pad1[15];
 	uint32_t nwaiters __attribute__((aligned(UNM_CACHELINE))); /* (w) */
