@@ -23,7 +23,8 @@ struct {
 	__type(value, __u32);
 } xsks SEC(".maps");
 
-SEC("xdp")
+/* xdp.frags: frames of several buffers (jumbo MTU) reach multi-buffer sockets */
+SEC("xdp.frags")
 int unm_xsk_redirect(struct xdp_md *ctx)
 {
 	return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_DROP);

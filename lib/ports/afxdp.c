@@ -35,6 +35,19 @@
  * first), kicks with sendto() only when the kernel asks (need_wakeup) and
  * reaps completions, which come back in order: hwtail = first incomplete - 1.
  *
+ * Multi-buffer (kernel >= 6.6, XDP_USE_SG, asked for and used when the bind
+ * accepts it): a TX slot with NS_MOREFRAG becomes a descriptor with
+ * XDP_PKT_CONTD, so a packet written over several slots leaves as one frame;
+ * a received frame longer than a buffer arrives over several slots with
+ * NS_MOREFRAG. Without it, such a frame is dropped by the kernel and counted
+ * (XDP_STATISTICS rx_dropped, logged at close with UNM_VERBOSE=2).
+ *
+ * Errors (netmap's errno, a message naming the interface): no such interface
+ * ENXIO; interface down ENETDOWN (we do not bring it up behind the user's
+ * back; netmap NIC drivers leave that to the user too); ring beyond the
+ * queues EINVAL; another process drives the interface EBUSY; another XDP
+ * program attached EBUSY.
+ *
  * One XDP program per interface (lib/bpf/xsk_redirect.bpf.c) redirects queue
  * q to socket q through an XSKMAP; it is attached by a bpf_link, and the
  * promiscuous mode is a packet-socket membership: both go away with the
@@ -71,6 +84,14 @@
 #include "core/unm.h"
 #include "xsk_redirect.skel.h"
 
+/* multi-buffer AF_XDP (kernel 6.6), missing from older uapi headers */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG	(1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD	(1 << 0)
+#endif
+
 #define AFX_HEADROOM	XDP_PACKET_HEADROOM	/* 256: where the kernel puts data */
 #define AFX_MIN_FRAME	ETH_ZLEN		/* shorter TX frames are padded */
 #define AFX_MIN_CHUNK	2048			/* the kernel's smallest UMEM chunk */
@@ -102,6 +123,7 @@ struct afx_port {
 	int link_fd;				/* generic XDP: the link's fd */
 	int promisc_fd;
 	bool zerocopy, xdp_generic;
+	bool sg;				/* multi-buffer: NS_MOREFRAG <-> XDP_PKT_CONTD */
 	uint64_t *given;			/* buffers in the kernel's hands (RX) */
 	struct afx_queue q[];
 };
@@ -258,20 +280,24 @@ static int afx_txsync(struct unm_ring_ctx *rc)
 	struct netmap_slot *slot = rc->ring->slot;
 	uint32_t n = kr->num_slots, head = kr->rhead, j = kr->hwcur;
 	uint32_t want, got, i, idx = 0, done;
+	bool sg, more = false;
 	int err = 0;
 
 	if (unlikely(!q || !q->has_tx))
 		return -ENXIO;
+	sg = afx_ports[kr->port]->sg;
 	want = head >= j ? head - j : head + n - j;
 	if (want) {
 		/* validate first: only a valid prefix reaches the kernel */
-		for (i = 0; i < want; i++) {
-			struct netmap_slot *s = &slot[(j + i) % n];
+		uint32_t k = j;
+
+		for (i = 0; i < want; i++, k = unm_ring_next(k, n)) {
+			struct netmap_slot *s = &slot[k];
 
 			if (unlikely(!unm_slot_ok(rc, s))) {
 				unm_log_err(s->len > rc->buf_size ? UNM_ERR_LEN : UNM_ERR_BUF_IDX,
 					    "%s TX%u: slot %u: buf_idx %u len %u invalid (buffers 2..%u, size %u)",
-					    rc->name, kr->ring_id, (j + i) % n, s->buf_idx,
+					    rc->name, kr->ring_id, k, s->buf_idx,
 					    s->len, rc->nbufs - 1, rc->buf_size);
 				err = -EINVAL;
 				want = i;
@@ -285,8 +311,13 @@ static int afx_txsync(struct unm_ring_ctx *rc)
 			struct xdp_desc *d = xsk_ring_prod__tx_desc(&q->tx, idx + i);
 
 			d->addr = (uint64_t)s->buf_idx * rc->buf_size;
-			d->len = s->len < AFX_MIN_FRAME ? AFX_MIN_FRAME : s->len;
+			d->len = s->len;
 			d->options = 0;
+			if (sg && (s->flags & NS_MOREFRAG))
+				d->options = XDP_PKT_CONTD;
+			else if (!more && s->len < AFX_MIN_FRAME)
+				d->len = AFX_MIN_FRAME;	/* a runt: pad, as a NIC does */
+			more = d->options != 0;
 			s->flags &= ~NS_BUF_CHANGED;
 			j = unm_ring_next(j, n);
 		}
@@ -371,11 +402,10 @@ static int afx_rxsync(struct unm_ring_ctx *rc)
 			continue;
 		}
 		given_clear(p->given, b);
+		s->flags = (d->options & XDP_PKT_CONTD) ? NS_MOREFRAG : 0;
 		if (unlikely(s->buf_idx != b)) {
 			s->buf_idx = b;
-			s->flags = NS_BUF_CHANGED;
-		} else {
-			s->flags = 0;
+			s->flags |= NS_BUF_CHANGED;
 		}
 		s->len = d->len;
 		tail = unm_ring_next(tail, n);
@@ -660,10 +690,21 @@ static int afx_attach(uint16_t pidx)
 	}
 	for (i = 0; i < nq; i++) {
 		if (i == 0) {
-			err = afx_socket(p, 0, port, XDP_ZEROCOPY);
-			if (err) {
-				why = strerror(-err);
-				err = afx_socket(p, 0, port, XDP_COPY);
+			/* zero-copy if the driver has it, multi-buffer if the kernel has it */
+			static const uint16_t modes[] = {
+				XDP_ZEROCOPY | XDP_USE_SG, XDP_ZEROCOPY,
+				XDP_COPY | XDP_USE_SG, XDP_COPY,
+			};
+			unsigned k;
+
+			for (k = 0; k < ARRAY_SIZE(modes); k++) {
+				err = afx_socket(p, 0, port, modes[k]);
+				if (!err) {
+					p->sg = modes[k] & XDP_USE_SG;
+					break;
+				}
+				if (modes[k] & XDP_ZEROCOPY)
+					why = strerror(-err);
 			}
 		} else {
 			/* shared UMEM: the mode is the first socket's */
@@ -714,9 +755,11 @@ static int afx_attach(uint16_t pidx)
 	}
 	port->owner_pid = unm_pid;
 	afx_ports[pidx] = p;
-	unm_log(UNM_LOG_INFO, "%s: AF_XDP, %u TX / %u RX queues, %s mode%s%s%s, XDP %s, UMEM = mem %u buffer pool (%u x %u)",
+	unm_log(UNM_LOG_INFO, "%s: AF_XDP, %u TX / %u RX queues, %s mode%s%s%s%s, XDP %s, UMEM = mem %u buffer pool (%u x %u)",
 		p->ifname, p->ntx, p->nrx, p->zerocopy ? "zero-copy" : "copy",
-		why ? " (zero-copy refused: " : "", why ? why : "", why ? ")" : "",
+		why && !p->zerocopy ? " (zero-copy refused: " : "",
+		why && !p->zerocopy ? why : "", why && !p->zerocopy ? ")" : "",
+		p->sg ? ", multi-buffer" : "",
 		p->xdp_generic ? "generic" : "native", m->id, p->nbufs, p->buf_size);
 	return 0;
 

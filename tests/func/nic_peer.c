@@ -2,8 +2,9 @@
 /*
  * nic_peer - the program side of the NIC port tests (tests/func/nic_*.sh).
  *
- *   nic_peer send PORT COUNT [SECONDS]   COUNT numbered frames of varying
- *                                        length, paced, over the port's rings
+ *   nic_peer send PORT COUNT [SECONDS [frag]]  COUNT numbered frames of
+ *                                        varying length, paced, over the port's
+ *                                        rings; frag: each in two slots (NS_MOREFRAG)
  *   nic_peer recv PORT COUNT [SECONDS]   receive them: every one exactly once,
  *                                        byte-exact, at NETMAP_BUF; others ignored
  *   nic_peer open PORT [PORT2]           open (and a second open in the same
@@ -15,6 +16,7 @@
  * Exit 0 on success, 1 on a check that failed, 2 on a usage/open error.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -99,7 +101,7 @@ static struct nmport_d *open_port(const char *name)
 	return d;
 }
 
-static int do_send(const char *name, uint32_t count, double secs)
+static int do_send(const char *name, uint32_t count, double secs, bool frag)
 {
 	struct nmport_d *d = open_port(name);
 	double end = now() + secs;
@@ -113,11 +115,26 @@ static int do_send(const char *name, uint32_t count, double secs)
 			struct netmap_ring *ring = NETMAP_TXRING(d->nifp, r);
 			uint32_t n = 0;
 
-			while (n < 64 && seq < count && !nm_ring_empty(ring)) {
+			while (n < 64 && seq < count && nm_ring_space(ring) >= 2) {
 				struct netmap_slot *s = &ring->slot[ring->cur];
+				uint8_t *p = (uint8_t *)NETMAP_BUF(ring, s->buf_idx);
+				uint32_t len = frame_len(seq), half = len / 2;
 
-				frame_build((uint8_t *)NETMAP_BUF(ring, s->buf_idx), seq);
-				s->len = frame_len(seq);
+				frame_build(p, seq);
+				s->len = len;
+				s->flags = 0;
+				if (frag) {
+					/* the second half goes to the next slot's buffer */
+					struct netmap_slot *s2 =
+						&ring->slot[nm_ring_next(ring, ring->cur)];
+
+					memcpy(NETMAP_BUF(ring, s2->buf_idx), p + half, len - half);
+					s->len = half;
+					s->flags = NS_MOREFRAG;
+					s2->len = len - half;
+					s2->flags = 0;
+					ring->cur = nm_ring_next(ring, ring->cur);
+				}
 				ring->head = ring->cur = nm_ring_next(ring, ring->cur);
 				seq++;
 				n++;
@@ -229,7 +246,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "send"))
 		return do_send(argv[2], strtoul(argv[3], NULL, 0),
-			       argc > 4 ? atof(argv[4]) : 10);
+			       argc > 4 ? atof(argv[4]) : 10,
+			       argc > 5 && !strcmp(argv[5], "frag"));
 	if (argc >= 4 && !strcmp(argv[1], "recv"))
 		return do_recv(argv[2], strtoul(argv[3], NULL, 0),
 			       argc > 4 ? atof(argv[4]) : 10);
@@ -237,6 +255,6 @@ int main(int argc, char **argv)
 		return do_open(argv[2], argc > 3 ? argv[3] : NULL);
 	if (argc == 3 && !strcmp(argv[1], "hold"))
 		return do_hold(argv[2]);
-	fprintf(stderr, "usage: nic_peer send|recv PORT COUNT [SECONDS] | open PORT [PORT2] | hold PORT\n");
+	fprintf(stderr, "usage: nic_peer send PORT COUNT [SECONDS [frag]] | recv PORT COUNT [SECONDS] | open PORT [PORT2] | hold PORT\n");
 	return 2;
 }
