@@ -8,6 +8,7 @@
 #   host rings IF^ / IF* (not yet) -> EOPNOTSUPP
 #   NR_EXCLUSIVE conflict in one process -> EBUSY; two fds on two rings -> ok
 #   a second process on the same interface -> EBUSY naming it
+# and REGISTER / PORT_INFO_GET report the queues as rings (2 + 2, 1024 slots).
 source "$(dirname "$0")/nic_lib.bash"
 
 expect() {
@@ -23,6 +24,14 @@ expect EINVAL "netmap:$VA-5" "ring 5 out of range (port has 2)"
 expect EOPNOTSUPP "netmap:$VA^" "no host rings"
 expect EOPNOTSUPP "netmap:$VA*" "no host rings"
 expect ok "netmap:$VA-1" ""
+out=$(ina "$PEER" open "netmap:$VA" 2>&1)
+[ "$out" = "ok 2 2" ] || fail "REGISTER on a 2-queue veth: want 2 TX / 2 RX rings, got: $out"
+
+# PORT_INFO_GET: the NIC's geometry, before and while the port is open
+out=$(ina "$PEER" info "$VA" 2>&1)
+[ "$out" = "2 2 1024 1024 0 0" ] || fail "PORT_INFO_GET $VA (closed): $out"
+out=$(ina "$PEER" info "nosuch$T" 2>&1)
+echo "$out" | tail -n 1 | grep -q '^ENXIO' || fail "PORT_INFO_GET of a missing interface: $out"
 
 out=$(ina "$PEER" open "netmap:$VA/x" "netmap:$VA" 2>&1)
 echo "$out" | tail -n 1 | grep -q '^EBUSY' || fail "second open after an exclusive one: $out"
@@ -34,6 +43,8 @@ ip netns exec "$NSA" "$PEER" hold "netmap:$VA" >"$OUT/hold" 2>&1 &
 holder=$!
 for i in $(seq 1 100); do grep -q ready "$OUT/hold" && break; sleep 0.05; done
 grep -q ready "$OUT/hold" || fail "hold did not open"
+out=$(ina "$PEER" info "netmap:$VA" 2>&1)
+[ "$out" = "2 2 1024 1024 0 0" ] || fail "PORT_INFO_GET $VA (open): $out"
 out=$(ina "$PEER" open "netmap:$VA" 2>&1)
 echo "second process: $(echo "$out" | tr '\n' ' ')"
 echo "$out" | tail -n 1 | grep -q '^EBUSY' || fail "second process: want EBUSY: $out"

@@ -10,12 +10,15 @@
  *   nic_peer open PORT [PORT2]           open (and a second open in the same
  *                                        process): prints "ok" or the errno name
  *   nic_peer hold PORT                   open, print "ready", sleep until killed
+ *   nic_peer info NAME                   NETMAP_REQ_PORT_INFO_GET: prints
+ *                                        "TXRINGS RXRINGS TXSLOTS RXSLOTS HOSTTX HOSTRX"
  *
  * Frames: broadcast, ethertype 0x88b5 (local experimental), then the 32-bit
  * sequence number, then bytes (seq * 7 + i) & 0xff; lengths 60..1514.
  * Exit 0 on success, 1 on a check that failed, 2 on a usage/open error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <poll.h>
 #include <signal.h>
@@ -229,6 +232,33 @@ static int do_open(const char *name, const char *name2)
 	return 0;
 }
 
+static int do_info(const char *name)
+{
+	struct nmreq_port_info_get req;
+	struct nmreq_header hdr;
+	int fd = open("/dev/netmap", O_RDWR);
+
+	if (fd < 0) {
+		perror("/dev/netmap");
+		return 2;
+	}
+	memset(&hdr, 0, sizeof(hdr));
+	memset(&req, 0, sizeof(req));
+	hdr.nr_version = NETMAP_API;
+	hdr.nr_reqtype = NETMAP_REQ_PORT_INFO_GET;
+	hdr.nr_body = (uintptr_t)&req;
+	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", name);
+	if (ioctl(fd, NIOCCTRL, &hdr) < 0) {
+		printf("%s\n", errname(errno));
+		close(fd);
+		return 0;
+	}
+	printf("%u %u %u %u %u %u\n", req.nr_tx_rings, req.nr_rx_rings, req.nr_tx_slots,
+	       req.nr_rx_slots, req.nr_host_tx_rings, req.nr_host_rx_rings);
+	close(fd);
+	return 0;
+}
+
 static int do_hold(const char *name)
 {
 	struct nmport_d *d = open_port(name);
@@ -255,6 +285,8 @@ int main(int argc, char **argv)
 		return do_open(argv[2], argc > 3 ? argv[3] : NULL);
 	if (argc == 3 && !strcmp(argv[1], "hold"))
 		return do_hold(argv[2]);
-	fprintf(stderr, "usage: nic_peer send PORT COUNT [SECONDS [frag]] | recv PORT COUNT [SECONDS] | open PORT [PORT2] | hold PORT\n");
+	if (argc == 3 && !strcmp(argv[1], "info"))
+		return do_info(argv[2]);
+	fprintf(stderr, "usage: nic_peer send PORT COUNT [SECONDS [frag]] | recv PORT COUNT [SECONDS] | open PORT [PORT2] | hold PORT | info NAME\n");
 	return 2;
 }
