@@ -17,8 +17,25 @@
  */
 #include <errno.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "core/unm.h"
+
+int unm_cpu_prefetchw = -1;
+
+void unm_cpu_probe(void)
+{
+	int ok = 0;
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned a, b, c, d;
+
+	if (__get_cpuid(0x80000001, &a, &b, &c, &d))
+		ok = !!(c & bit_PRFCHW);
+#endif
+	__atomic_store_n(&unm_cpu_prefetchw, ok, __ATOMIC_RELAXED);
+}
 
 /* x in [lo, hi] on a circular ring */
 static inline bool in_range(uint32_t x, uint32_t lo, uint32_t hi)

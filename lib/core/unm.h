@@ -372,6 +372,27 @@ static inline uint32_t unm_ring_next(uint32_t i, uint32_t n)
 	return unlikely(++i == n) ? 0 : i;
 }
 
+/* PREFETCHW available: -1 not probed yet (unm_cpu_probe()), 0 no, 1 yes */
+extern int unm_cpu_prefetchw;
+void unm_cpu_probe(void);
+
+/*
+ * Ask for the line at p with intent to write (the line is in another CPU's
+ * cache: fetch it exclusive now, not at the store). A hint: never faults.
+ * The compiler's __builtin_prefetch(p, 1) is a plain read prefetch unless
+ * the whole build targets PREFETCHW, hence the probe.
+ */
+static inline void unm_prefetch_w(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (likely(unm_cpu_prefetchw > 0)) {
+		__asm__ __volatile__("prefetchw %0" : : "m"(*(const char *)p));
+		return;
+	}
+#endif
+	__builtin_prefetch(p, 1);
+}
+
 /* ---- registry.c --------------------------------------------------------- */
 void unm_port_ops_register(const struct unm_port_ops *ops);
 const struct unm_port_ops *unm_port_ops_find(enum unm_port_kind kind);

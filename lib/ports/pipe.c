@@ -86,7 +86,9 @@ static int pipe_parse(const char *name, uint32_t mode, uint32_t ringid,
 /*
  * How far ahead txsync asks for the peer's RX slots with write intent: the
  * peer's program read them last, so each line has to come over from the
- * other CPU. 32 slots = 8 lines in flight hides most of that latency.
+ * other CPU, and the stores of the swap stall on it: a plain prefetch
+ * leaves the line shared and the store still waits for the upgrade.
+ * 32 slots = 8 lines in flight hides most of that latency.
  */
 #define PIPE_PREFETCH_SLOTS	32
 
@@ -118,6 +120,8 @@ static int pipe_txsync(struct unm_ring_ctx *rc)
 	uint32_t nb = rc->nbufs - 2, bsize = rc->buf_size;
 	int err = 0;
 
+	if (unlikely(unm_cpu_prefetchw < 0))
+		unm_cpu_probe();
 	/* [hwcur, head) in at most two runs without wrap-around */
 	while (j != head && !err) {
 		uint32_t end = head > j ? head : n;
@@ -126,7 +130,7 @@ static int pipe_txsync(struct unm_ring_ctx *rc)
 			struct netmap_slot *ts = &txs[j], *rs = &rxs[j], tmp;
 
 			/* no fault from a prefetch past the ring: a hint only */
-			__builtin_prefetch(rs + PIPE_PREFETCH_SLOTS, 1);
+			unm_prefetch_w(rs + PIPE_PREFETCH_SLOTS);
 			if (unlikely(ts->buf_idx - 2 >= nb || ts->len > bsize)) {
 				err = pipe_tx_bad_slot(rc, j);
 				break;
