@@ -60,6 +60,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
+#include <stdarg.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -555,7 +556,7 @@ static int afx_socket(struct afx_port *p, unsigned qi, const struct unm_kport *p
 					 &q->fill, &q->comp, &cfg);
 }
 
-static int afx_xdp_attach(struct afx_port *p)
+static int afx_xdp_attach_quiet(struct afx_port *p)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = XDP_FLAGS_SKB_MODE);
 	int map_fd, prog_fd, lfd, err;
@@ -601,6 +602,31 @@ static int afx_xdp_attach(struct afx_port *p)
 	p->link_fd = lfd;
 	p->xdp_generic = true;
 	return 0;
+}
+
+/* libbpf's messages go to our log (debug): we report failures ourselves */
+static int afx_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char msg[256];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	if (n && msg[n - 1] == '\n')
+		msg[n - 1] = '\0';
+	unm_log(UNM_LOG_DEBUG, "libbpf: %s", msg);
+	return 0;
+}
+
+static int afx_xdp_attach(struct afx_port *p)
+{
+	libbpf_print_fn_t old = libbpf_set_print(afx_libbpf_print);
+	int err = afx_xdp_attach_quiet(p);
+
+	libbpf_set_print(old);
+	return err;
 }
 
 static int afx_attach(uint16_t pidx)

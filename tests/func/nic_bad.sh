@@ -8,6 +8,7 @@
 #   host rings IF^ / IF* (not yet) -> EOPNOTSUPP
 #   NR_EXCLUSIVE conflict in one process -> EBUSY; two fds on two rings -> ok
 #   a second process on the same interface -> EBUSY naming it
+#   another XDP program already attached -> EBUSY naming the interface
 # and REGISTER / PORT_INFO_GET report the queues as rings (2 + 2, 1024 slots).
 source "$(dirname "$0")/nic_lib.bash"
 
@@ -50,6 +51,12 @@ echo "second process: $(echo "$out" | tr '\n' ' ')"
 echo "$out" | tail -n 1 | grep -q '^EBUSY' || fail "second process: want EBUSY: $out"
 echo "$out" | grep -q "$VA: NIC port already open in process" || fail "second process: message: $out"
 kill -9 $holder; wait $holder 2>/dev/null
+
+# another XDP program on the interface (attached by hand): EBUSY, said so
+ip -n "$NSA" link set dev "$VA" xdpgeneric obj "$BUILD/gen/xsk_redirect.bpf.o" sec xdp.frags ||
+	fail "attach an XDP program by hand"
+expect EBUSY "netmap:$VA" "$VA: cannot attach the XDP program: another XDP program is attached"
+ip -n "$NSA" link set dev "$VA" xdpgeneric off
 
 ip -n "$NSA" link set "$VA" down
 expect ENETDOWN "netmap:$VA" "$VA: interface is down"
