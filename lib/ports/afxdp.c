@@ -256,7 +256,12 @@ static inline struct afx_queue *afx_queue(const struct unm_ring_ctx *rc)
 {
 	struct afx_port *p = afx_ports[rc->kr->port];
 
-	return likely(p) ? &p->q[rc->kr->ring_id] : NULL;
+	if (likely(p))
+		return &p->q[rc->kr->ring_id];
+	/* an fd received from the process that drives the NIC (SCM_RIGHTS) */
+	unm_log_err(UNM_ERR_BUSY, "%s ring %u: a NIC ring is synced only by the process that opened the NIC (pid %d)",
+		    rc->name, rc->kr->ring_id, unm_k->ports[rc->kr->port].owner_pid);
+	return NULL;
 }
 
 static inline uint32_t addr_to_idx(const struct afx_port *p, uint64_t a)

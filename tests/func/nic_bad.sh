@@ -9,6 +9,7 @@
 #   NR_EXCLUSIVE conflict in one process -> EBUSY; two fds on two rings -> ok
 #   a second process on the same interface -> EBUSY naming it
 #   another XDP program already attached -> EBUSY naming the interface
+#   garbage in the rings (head, cur, tail, buf_idx, len) -> no crash, then exact traffic
 # and REGISTER / PORT_INFO_GET report the queues as rings (2 + 2, 1024 slots).
 source "$(dirname "$0")/nic_lib.bash"
 
@@ -62,4 +63,14 @@ ip -n "$NSA" link set "$VA" down
 expect ENETDOWN "netmap:$VA" "$VA: interface is down"
 ip -n "$NSA" link set "$VA" up
 no_leftovers "$NSA" "$VA" || fail "$VA: something left behind"
+
+# a program scribbling on its NIC rings breaks only itself: then traffic is exact
+out=$(ina timeout 20 "$PEER" fuzz "netmap:$VA" 3000 2>&1) || fail "fuzz: $out"
+echo "$out" | tail -n 1
+ip netns exec "$NSB" timeout 20 "$PEER" recv "netmap:$VB" 500 10 >"$OUT/recv" 2>&1 &
+pid=$!
+for i in $(seq 1 100); do grep -q ready "$OUT/recv" && break; sleep 0.05; done
+ina timeout 20 "$PEER" send "netmap:$VA" 500 10 >/dev/null 2>&1 || fail "send after fuzzing"
+wait $pid || fail "recv after fuzzing: $(tail -n 1 "$OUT/recv")"
+no_leftovers "$NSA" "$VA" || fail "$VA: something left behind after fuzzing"
 echo "nic_bad: every bad request refused with its errno and a message"

@@ -10,6 +10,8 @@
  *   nic_peer open PORT [PORT2]           open (and a second open in the same
  *                                        process): prints "ok" or the errno name
  *   nic_peer hold PORT                   open, print "ready", sleep until killed
+ *   nic_peer fuzz PORT ITERATIONS        scribble on the rings (head, cur, tail,
+ *                                        buf_idx, len) between syncs: no crash
  *   nic_peer info NAME                   NETMAP_REQ_PORT_INFO_GET: prints
  *                                        "TXRINGS RXRINGS TXSLOTS RXSLOTS HOSTTX HOSTRX"
  *
@@ -259,6 +261,48 @@ static int do_info(const char *name)
 	return 0;
 }
 
+static int do_fuzz(const char *name, uint32_t iters)
+{
+	struct nmport_d *d = open_port(name);
+	uint32_t it, k;
+
+	if (!d)
+		return 2;
+	srandom(12345);
+	for (it = 0; it < iters; it++) {
+		struct netmap_ring *tx = NETMAP_TXRING(d->nifp, it % (d->last_tx_ring + 1));
+		struct netmap_ring *rx = NETMAP_RXRING(d->nifp, it % (d->last_rx_ring + 1));
+		uint32_t n = tx->num_slots;
+
+		for (k = 0; k < 8; k++) {
+			struct netmap_slot *s = &tx->slot[random() % n];
+
+			switch (random() % 4) {
+			case 0: s->buf_idx = random(); break;
+			case 1: s->len = random() % 70000; break;
+			case 2: s->buf_idx = 1; break;
+			default: s->len = random() % 64; break;
+			}
+			rx->slot[random() % rx->num_slots].buf_idx = random() % 4 ? random() : 0;
+		}
+		switch (random() % 5) {
+		case 0: tx->head = tx->cur = random(); break;
+		case 1: tx->head = tx->cur = (tx->tail + n - 1) % n; break;
+		case 2: tx->tail = random() % n; break;
+		default: tx->head = tx->cur = tx->tail; break;
+		}
+		if (random() % 2)
+			rx->head = rx->cur = rx->tail;
+		else
+			rx->head = random() % (rx->num_slots + 3);
+		ioctl(d->fd, NIOCTXSYNC, NULL);
+		ioctl(d->fd, NIOCRXSYNC, NULL);
+	}
+	printf("fuzz: %u rounds survived\n", iters);
+	nmport_close(d);
+	return 0;
+}
+
 static int do_hold(const char *name)
 {
 	struct nmport_d *d = open_port(name);
@@ -285,8 +329,10 @@ int main(int argc, char **argv)
 		return do_open(argv[2], argc > 3 ? argv[3] : NULL);
 	if (argc == 3 && !strcmp(argv[1], "hold"))
 		return do_hold(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "fuzz"))
+		return do_fuzz(argv[2], strtoul(argv[3], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "info"))
 		return do_info(argv[2]);
-	fprintf(stderr, "usage: nic_peer send PORT COUNT [SECONDS [frag]] | recv PORT COUNT [SECONDS] | open PORT [PORT2] | hold PORT | info NAME\n");
+	fprintf(stderr, "usage: nic_peer send PORT COUNT [SECONDS [frag]] | recv PORT COUNT [SECONDS] | open PORT [PORT2] | hold PORT | info NAME | fuzz PORT N\n");
 	return 2;
 }
