@@ -587,9 +587,15 @@ static int afx_xdp_attach_quiet(struct afx_port *p)
 			return err;
 		}
 	}
+	/* flags 0: the driver's XDP if it has one, else the kernel picks generic */
 	p->link = bpf_program__attach_xdp(p->skel->progs.unm_xsk_redirect, p->ifindex);
-	if (p->link)
+	if (p->link) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+		if (!bpf_xdp_query(p->ifindex, 0, &q))
+			p->xdp_generic = q.attach_mode == XDP_ATTACHED_SKB;
 		return 0;
+	}
 	err = -errno;
 	if (err == -EBUSY || err == -EEXIST) {
 		unm_log(UNM_LOG_ERR, "%s: cannot attach the XDP program: another XDP program is attached (%s)",

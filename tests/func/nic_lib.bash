@@ -43,6 +43,10 @@ ip netns add "$NSB" || fail "ip netns add $NSB"
 ip link add "$VA" numtxqueues 2 numrxqueues 2 type veth peer name "$VB" \
 	numtxqueues 2 numrxqueues 2 || skip "cannot create a multiqueue veth pair"
 ip link set "$VA" netns "$NSA" && ip link set "$VB" netns "$NSB" || fail "veth into namespaces"
+# no IPv6 on the test links: the stack's own frames (ND, MLD) would be counted
+for ns in "$NSA" "$NSB"; do
+	ip netns exec "$ns" sh -c 'for f in /proc/sys/net/ipv6/conf/*/disable_ipv6; do echo 1 >"$f"; done' 2>/dev/null
+done
 ip -n "$NSA" link set "$VA" up && ip -n "$NSB" link set "$VB" up || fail "veth up"
 
 # in the foreground; to put a program in the background use `ip netns exec`
