@@ -39,8 +39,8 @@ ok() { echo "ok: $*"; }
 
 for b in "$BR" "$PG" "$SEND"; do
 	if [ ! -x "$b" ]; then
-		echo "skip: $b not built"
-		exit 77
+		echo "FAIL: $b not built"
+		exit 1
 	fi
 done
 

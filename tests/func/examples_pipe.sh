@@ -37,8 +37,8 @@ ok() { echo "ok: $*"; }
 
 for b in "$EX/hexdump" "$EX/nic2nic" "$EX/firewall" "$EX/multiqueue" "$SEND"; do
 	if [ ! -x "$b" ]; then
-		echo "skip: $b not built"
-		exit 77
+		echo "FAIL: $b not built"
+		exit 1
 	fi
 done
 

@@ -38,8 +38,8 @@ trap cleanup EXIT
 
 for b in "$NMDESC" "$RAW"; do
 	if [ ! -x "$b" ]; then
-		echo "skip: $b not built"
-		exit 77
+		echo "FAIL: $b not built"
+		exit 1
 	fi
 done
 
