@@ -265,6 +265,17 @@ struct nmreq_register {
 #define NR_ACCEPT_VNET_HDR	0x8000	/* the program handles port headers */
 #define NR_DO_RX_POLL		0x10000	/* poll() syncs RX even without POLLIN */
 #define NR_NO_TX_POLL		0x20000	/* poll() syncs TX only with POLLOUT */
+/*
+ * unetmap extension, in bits upstream does not use: netmap's admode for
+ * this register of a NIC port (upstream has only the global sysctl
+ * dev.netmap.admode; ours is the environment variable UNM_ADMODE).
+ * Neither bit: UNM_ADMODE decides (unset: best effort). NATIVE: AF_XDP
+ * only. GENERIC: emulated mode (AF_PACKET) only. Both: best effort
+ * (AF_XDP, else emulated), whatever UNM_ADMODE says.
+ */
+#define NR_UNM_ADMODE_NATIVE	(1ULL << 48)
+#define NR_UNM_ADMODE_GENERIC	(1ULL << 49)
+#define NR_UNM_ADMODE_MASK	(NR_UNM_ADMODE_NATIVE | NR_UNM_ADMODE_GENERIC)
 
 /* nmreq_register.nr_mode */
 enum {

@@ -188,7 +188,7 @@ out_free:
 static void port_destroy_locked(uint16_t pidx, char *base)
 {
 	struct unm_kport *port = &unm_k->ports[pidx];
-	const struct unm_port_ops *ops = unm_port_ops_find(port->kind);
+	const struct unm_port_ops *ops = unm_port_ops_of(port);
 	int end, dir, i;
 
 	/* the adapter's own state first (sockets, XDP): it still sees the rings */
@@ -655,7 +655,7 @@ static int priv_bind_local(struct unm_priv_local *pl, const char *name)
 	struct unm_kpriv *kp = &unm_k->privs[pl->slot];
 	struct unm_kport *port = &unm_k->ports[kp->port];
 	struct unm_memreg *m = &unm_k->mems[port->mem];
-	const struct unm_port_ops *ops = unm_port_ops_find(port->kind);
+	const struct unm_port_ops *ops = unm_port_ops_of(port);
 	int dir;
 	unsigned i;
 
@@ -867,12 +867,13 @@ static int register_ext(struct unm_priv_local *pl, struct nmreq_header *hdr,
 				goto out_destroy;
 			}
 		}
-	/* the adapter's per-process state (a NIC: AF_XDP sockets, XDP program) */
-	if (ops->attach) {
-		err = ops->attach(pidx);
-		if (err)
-			goto out_destroy;
-	}
+	/*
+	 * the adapter's per-process state (a NIC: AF_XDP sockets and the XDP
+	 * program, or AF_PACKET sockets in emulated mode, as admode says)
+	 */
+	err = unm_port_attach(&ops, pidx, req->nr_flags);
+	if (err)
+		goto out_destroy;
 	ml = unm_mem_map(port->mem);
 	if (!ml) {
 		err = -ENOMEM;

@@ -19,6 +19,8 @@
 
 extern const struct unm_port_ops unm_pipe_ops;
 extern const struct unm_port_ops unm_afxdp_ops;
+/* NIC ports in emulated mode: chosen by admode below, never by name */
+extern const struct unm_port_ops unm_afpacket_ops;
 
 /* in parse order: pipes claim names with '{' or '}', NICs any other name */
 static const struct unm_port_ops *const port_types[] = {
@@ -51,6 +53,96 @@ const struct unm_port_ops *unm_port_ops_parse(const char *name, uint32_t mode,
 	}
 	*err = -ENOENT;
 	return NULL;
+}
+
+/*
+ * netmap's admode (upstream's sysctl dev.netmap.admode), per register:
+ * NR_UNM_ADMODE_* in nr_flags, else the environment's UNM_ADMODE, else
+ * best effort. Upstream's values: 0 best effort (native, else emulated),
+ * 1 native only, 2 emulated (generic) only.
+ */
+enum unm_admode { UNM_ADMODE_BEST = 0, UNM_ADMODE_NATIVE = 1, UNM_ADMODE_GENERIC = 2 };
+
+static const struct {
+	const char *name;
+	enum unm_admode mode;
+} admode_names[] = {
+	{ "auto", UNM_ADMODE_BEST }, { "best", UNM_ADMODE_BEST }, { "0", UNM_ADMODE_BEST },
+	{ "native", UNM_ADMODE_NATIVE }, { "1", UNM_ADMODE_NATIVE },
+	{ "generic", UNM_ADMODE_GENERIC }, { "emulated", UNM_ADMODE_GENERIC },
+	{ "2", UNM_ADMODE_GENERIC },
+};
+
+static const char *const admode_desc[] = {
+	[UNM_ADMODE_BEST] = "best effort", [UNM_ADMODE_NATIVE] = "native",
+	[UNM_ADMODE_GENERIC] = "generic",
+};
+
+static int admode_get(uint64_t nr_flags, const char *name)
+{
+	uint64_t f = nr_flags & NR_UNM_ADMODE_MASK;
+	const char *env;
+	unsigned i;
+
+	if (f == NR_UNM_ADMODE_MASK)
+		return UNM_ADMODE_BEST;
+	if (f)
+		return f == NR_UNM_ADMODE_NATIVE ? UNM_ADMODE_NATIVE : UNM_ADMODE_GENERIC;
+	env = getenv("UNM_ADMODE");
+	if (!env || !*env)
+		return UNM_ADMODE_BEST;
+	for (i = 0; i < ARRAY_SIZE(admode_names); i++)
+		if (!strcmp(env, admode_names[i].name))
+			return admode_names[i].mode;
+	unm_log(UNM_LOG_ERR, "%s: invalid UNM_ADMODE '%s' (auto|native|generic, or 0|1|2)",
+		name, env);
+	return -EINVAL;
+}
+
+const struct unm_port_ops *unm_port_ops_of(const struct unm_kport *port)
+{
+	if (port->kind == UNM_PORT_HW && (port->hwflags & UNM_HW_EMULATED))
+		return &unm_afpacket_ops;
+	return unm_port_ops_find(port->kind);
+}
+
+int unm_port_attach(const struct unm_port_ops **opsp, uint16_t pidx, uint64_t nr_flags)
+{
+	const struct unm_port_ops *ops = *opsp;
+	struct unm_kport *port = &unm_k->ports[pidx];
+	int mode, err;
+	bool emulated;
+
+	if (ops->kind != UNM_PORT_HW)
+		return ops->attach ? ops->attach(pidx) : 0;
+	mode = admode_get(nr_flags, port->name);
+	if (mode < 0)
+		return mode;
+	if (port->owner_pid && port->owner_pid == unm_pid) {
+		/* this process drives the NIC already: its mode stays */
+		emulated = port->hwflags & UNM_HW_EMULATED;
+		if ((mode == UNM_ADMODE_NATIVE && emulated) ||
+		    (mode == UNM_ADMODE_GENERIC && !emulated)) {
+			unm_log(UNM_LOG_ERR, "%s: admode %s asked, but the port is open in %s mode",
+				port->name, admode_desc[mode], emulated ? "emulated" : "native");
+			return -EBUSY;
+		}
+		*opsp = unm_port_ops_of(port);
+		return (*opsp)->attach(pidx);
+	}
+	if (mode != UNM_ADMODE_GENERIC) {
+		err = ops->attach(pidx);
+		/* a missing or down interface, or a busy one, is not a reason to emulate */
+		if (!err || mode == UNM_ADMODE_NATIVE || err == -ENXIO || err == -ENETDOWN ||
+		    err == -EBUSY)
+			return err;
+		unm_log(UNM_LOG_ERR, "%s: native mode (AF_XDP) failed: %s; falling back to emulated (generic) mode over AF_PACKET",
+			port->name, strerror(-err));
+	}
+	err = unm_afpacket_ops.attach(pidx);
+	if (!err)
+		*opsp = &unm_afpacket_ops;
+	return err;
 }
 
 #define UNM_FD_MAX	(1 << 20)

@@ -142,6 +142,7 @@ enum unm_port_kind { UNM_PORT_NONE = 0, UNM_PORT_PIPE = 1, UNM_PORT_HW = 2 };
 
 /* unm_kport.hwflags */
 #define UNM_HW_ZEROCOPY		0x1	/* AF_XDP sockets bound in zero-copy mode */
+#define UNM_HW_EMULATED		0x2	/* emulated mode: AF_PACKET (afpacket.c) */
 
 struct unm_kport {
 	uint8_t kind;			/* enum unm_port_kind, 0 = free slot */
@@ -399,6 +400,14 @@ const struct unm_port_ops *unm_port_ops_find(enum unm_port_kind kind);
 const struct unm_port_ops *unm_port_ops_parse(const char *name, uint32_t mode,
 					      uint32_t ringid, struct unm_portspec *spec,
 					      int *err);
+/* the adapter that serves a port now (a NIC: native or emulated) */
+const struct unm_port_ops *unm_port_ops_of(const struct unm_kport *port);
+/*
+ * The adapter's per-process attach (locked). For a NIC, netmap's admode
+ * (nr_flags NR_UNM_ADMODE_*, else UNM_ADMODE) picks AF_XDP or AF_PACKET;
+ * *opsp becomes the adapter that serves the port.
+ */
+int unm_port_attach(const struct unm_port_ops **opsp, uint16_t pidx, uint64_t nr_flags);
 /* fd table */
 struct unm_priv_local *unm_fd_get(int fd);
 void unm_fd_set(int fd, struct unm_priv_local *pl);

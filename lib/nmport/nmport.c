@@ -333,6 +333,7 @@ enum {
 	EXTMEM_RING_SIZE, EXTMEM_BUF_NUM, EXTMEM_BUF_SIZE
 };
 enum { OFFSET_INITIAL, OFFSET_MAXOFF, OFFSET_BITS, OFFSET_MINGAP };
+enum { ADMODE_MODE };
 
 _Static_assert(CONF_NKEYS <= NMREQ_OPT_MAXKEYS, "too many @conf keys");
 
@@ -367,6 +368,7 @@ static int nmport_opt_share(struct nmreq_parse_ctx *p);
 static int nmport_opt_conf(struct nmreq_parse_ctx *p);
 static int nmport_opt_extmem(struct nmreq_parse_ctx *p);
 static int nmport_opt_offset(struct nmreq_parse_ctx *p);
+static int nmport_opt_admode(struct nmreq_parse_ctx *p);
 
 #define NPKEY(name, kid, fl) [kid] = { .key = (name), .id = (kid), .flags = (fl) }
 #define NPK_DEF (NMREQ_OPTK_DEFAULT | NMREQ_OPTK_MUSTSET)
@@ -429,13 +431,24 @@ static struct nmreq_opt_parser nmport_opt_parsers[] = {
 		.flags = NMREQ_OPTF_DISABLED,
 		.default_key = OFFSET_INITIAL,
 		.nr_keys = 4,
-		.next = NULL,
+		.next = &nmport_opt_parsers[4],
 		.keys = {
 			NPKEY("initial", OFFSET_INITIAL, NPK_DEF),
 			NPKEY("maxoff", OFFSET_MAXOFF, 0),
 			NPKEY("bits", OFFSET_BITS, 0),
 			NPKEY("mingap", OFFSET_MINGAP, 0),
 		},
+	}, {
+		/*
+		 * ours: netmap's admode for a NIC port, "@admode:generic"
+		 * (@conf has no key left: NMREQ_OPT_MAXKEYS)
+		 */
+		.prefix = "admode",
+		.parse = nmport_opt_admode,
+		.default_key = ADMODE_MODE,
+		.nr_keys = 1,
+		.next = NULL,
+		.keys = { NPKEY("mode", ADMODE_MODE, NPK_DEF) },
 	},
 };
 
@@ -443,6 +456,37 @@ static struct nmreq_opt_parser nmport_opt_parsers[] = {
 #define NPOPT_CONF	(&nmport_opt_parsers[1])
 #define NPOPT_EXTMEM	(&nmport_opt_parsers[2])
 #define NPOPT_OFFSET	(&nmport_opt_parsers[3])
+
+/*
+ * @admode:MODE sets the NR_UNM_ADMODE_* bits of nr_flags: native (1),
+ * generic or emulated (2), auto (0: best effort, whatever UNM_ADMODE says).
+ */
+static int nmport_opt_admode(struct nmreq_parse_ctx *p)
+{
+	static const struct {
+		const char *name;
+		uint64_t flags;
+	} modes[] = {
+		{ "auto", NR_UNM_ADMODE_MASK }, { "0", NR_UNM_ADMODE_MASK },
+		{ "native", NR_UNM_ADMODE_NATIVE }, { "1", NR_UNM_ADMODE_NATIVE },
+		{ "generic", NR_UNM_ADMODE_GENERIC }, { "emulated", NR_UNM_ADMODE_GENERIC },
+		{ "2", NR_UNM_ADMODE_GENERIC },
+	};
+	struct nmport_d *d = p->token;
+	const char *v = p->keys[ADMODE_MODE];
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(v, modes[i].name) == 0) {
+			d->reg.nr_flags = (d->reg.nr_flags & ~NR_UNM_ADMODE_MASK) |
+					  modes[i].flags;
+			return 0;
+		}
+	}
+	nmctx_ferror(p->ctx, "option 'admode': invalid mode '%s' (auto, native or generic)", v);
+	errno = EINVAL;
+	return -1;
+}
 
 static int nmport_opt_share(struct nmreq_parse_ctx *p)
 {
