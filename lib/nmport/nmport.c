@@ -440,8 +440,8 @@ static struct nmreq_opt_parser nmport_opt_parsers[] = {
 		},
 	}, {
 		/*
-		 * ours: netmap's admode for a NIC port, "@admode:generic"
-		 * (@conf has no key left: NMREQ_OPT_MAXKEYS)
+		 * ours: netmap's admode for a NIC port, "@admode=generic" or
+		 * "@admode:mode=generic" (@conf has no key left: NMREQ_OPT_MAXKEYS)
 		 */
 		.prefix = "admode",
 		.parse = nmport_opt_admode,
@@ -458,7 +458,7 @@ static struct nmreq_opt_parser nmport_opt_parsers[] = {
 #define NPOPT_OFFSET	(&nmport_opt_parsers[3])
 
 /*
- * @admode:MODE sets the NR_UNM_ADMODE_* bits of nr_flags: native (1),
+ * @admode=MODE sets the NR_UNM_ADMODE_* bits of nr_flags: native (1),
  * generic or emulated (2), auto (0: best effort, whatever UNM_ADMODE says).
  */
 static int nmport_opt_admode(struct nmreq_parse_ctx *p)
