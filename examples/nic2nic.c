@@ -107,6 +107,29 @@ static unsigned long swap_rings(struct nm_desc *src, struct nm_desc *dst,
 	return frames;
 }
 
+/*
+ * Hand the last forwarded slots to the port and wait, a bounded while, until
+ * it has sent them: a NIC port sends in the background and closing it drops
+ * what it has not sent yet. A pipe whose peer has left never drains: the
+ * bound is what ends the wait then.
+ */
+static void tx_drain(int fd, struct netmap_if *nifp, unsigned int first, unsigned int last)
+{
+	unsigned int i, tries;
+
+	for (tries = 0; tries < 500; tries++) {
+		int pending = 0;
+
+		if (ioctl(fd, NIOCTXSYNC, NULL) < 0)
+			return;
+		for (i = first; i <= last; i++)
+			pending |= nm_tx_pending(NETMAP_TXRING(nifp, i));
+		if (!pending)
+			return;
+		usleep(1000);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long count = 0, seconds = 0, ab = 0, ba = 0;
@@ -211,8 +234,8 @@ int main(int argc, char **argv)
 		ba += swap_rings(pb, pa, count ? count - ab - ba : 0);
 	}
 	/* flush the TX rings, give the RX slots back */
-	ioctl(pa->fd, NIOCTXSYNC, NULL);
-	ioctl(pb->fd, NIOCTXSYNC, NULL);
+	tx_drain(pa->fd, pa->nifp, pa->first_tx_ring, pa->last_tx_ring);
+	tx_drain(pb->fd, pb->nifp, pb->first_tx_ring, pb->last_tx_ring);
 	ioctl(pa->fd, NIOCRXSYNC, NULL);
 	ioctl(pb->fd, NIOCRXSYNC, NULL);
 	printf("%s -> %s: %lu packets\n", ifa, ifb, ab);

@@ -328,6 +328,29 @@ static void print_stats(const struct bridge_dir *dir)
 	       dir->pkts, dir->bytes, dir->slots, dir->drops);
 }
 
+/*
+ * Hand the last forwarded slots to the port and wait, a bounded while, until
+ * it has sent them: a NIC port sends in the background and closing it drops
+ * what it has not sent yet. A pipe whose peer has left never drains: the
+ * bound is what ends the wait then.
+ */
+static void tx_drain(struct nmport_d *d)
+{
+	unsigned int i, tries;
+
+	for (tries = 0; tries < 500; tries++) {
+		int pending = 0;
+
+		if (ioctl(d->fd, NIOCTXSYNC, NULL) < 0)
+			return;
+		for (i = d->first_tx_ring; i <= d->last_tx_ring; i++)
+			pending |= nm_tx_pending(NETMAP_TXRING(d->nifp, i));
+		if (!pending)
+			return;
+		usleep(1000);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct bridge_cfg cfg = { .burst = 1024, .zerocopy = 1 };
@@ -505,10 +528,10 @@ int main(int argc, char **argv)
 	}
 
 	/* hand the last forwarded slots to the peers, give the RX slots back */
-	ioctl(pa->fd, NIOCTXSYNC, NULL);
+	tx_drain(pa);
 	ioctl(pa->fd, NIOCRXSYNC, NULL);
 	if (pb != pa) {
-		ioctl(pb->fd, NIOCTXSYNC, NULL);
+		tx_drain(pb);
 		ioctl(pb->fd, NIOCRXSYNC, NULL);
 	}
 	print_stats(&ab);
