@@ -107,14 +107,18 @@ static void mark_all(struct unm_priv_local *pl, short events, bool on, bool *nap
 	int dir;
 	unsigned i;
 
+	/*
+	 * NIC TX completions wake nobody: nap and sync again while TX space is
+	 * wanted or frames are in flight (a kick may be needed to finish them).
+	 */
+	if (on && pl->hw_nap &&
+	    ((events & (POLLOUT | POLLWRNORM)) || unm_hw_tx_inflight(pl)))
+		*nap = true;
 	for (dir = 0; dir < 2; dir++) {
 		if (dir == UNM_TX && !(events & (POLLOUT | POLLWRNORM)))
 			continue;
 		if (dir == UNM_RX && !(events & (POLLIN | POLLRDNORM)))
 			continue;
-		/* NIC TX completions wake nobody: nap and sync again */
-		if (on && dir == UNM_TX && pl->hw_nap)
-			*nap = true;
 		for (i = 0; i < pl->nring[dir]; i++) {
 			struct unm_kring *kr = pl->rings[dir][i].kr;
 

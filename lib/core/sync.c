@@ -67,6 +67,27 @@ int unm_sync(struct unm_priv_local *pl, int dir)
 	return 0;
 }
 
+/*
+ * A NIC TX ring with frames handed over but not completed: only its txsync
+ * moves it (kick, reap), nobody else publishes its tail as a pipe peer does.
+ */
+static inline bool hw_tx_inflight(const struct unm_kring *kr)
+{
+	uint32_t hwtail = __atomic_load_n(&kr->hwtail, __ATOMIC_RELAXED);
+
+	return hwtail != (kr->hwcur ? kr->hwcur - 1 : kr->num_slots - 1);
+}
+
+bool unm_hw_tx_inflight(const struct unm_priv_local *pl)
+{
+	unsigned i;
+
+	for (i = 0; i < pl->nring[UNM_TX]; i++)
+		if (hw_tx_inflight(pl->rings[UNM_TX][i].kr))
+			return true;
+	return false;
+}
+
 /* One non-blocking pass of netmap_poll(): returns revents. */
 short unm_poll_scan(struct unm_priv_local *pl, short events)
 {
@@ -82,7 +103,8 @@ short unm_poll_scan(struct unm_priv_local *pl, short events)
 		rc = pl->rings[UNM_TX];
 		for (i = 0; i < pl->nring[UNM_TX]; i++, rc++) {
 			/* nothing to push and space already found elsewhere */
-			if (!want_tx && rc->ring->head == rc->kr->hwcur)
+			if (!want_tx && rc->ring->head == rc->kr->hwcur &&
+			    !(pl->hw_nap && hw_tx_inflight(rc->kr)))
 				continue;
 			if (unlikely(unm_kring_tryget(rc->kr)))
 				continue;

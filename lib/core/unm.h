@@ -431,6 +431,8 @@ int unm_legacy_ioctl(struct unm_priv_local *pl, unsigned long cmd, void *arg);
 
 /* ---- sync.c ------------------------------------------------------------- */
 int unm_sync(struct unm_priv_local *pl, int dir);
+/* NIC fd (hw_nap): a TX ring has frames not yet completed */
+bool unm_hw_tx_inflight(const struct unm_priv_local *pl);
 /* one poll-style pass: returns revents for the netmap fd */
 short unm_poll_scan(struct unm_priv_local *pl, short events);
 

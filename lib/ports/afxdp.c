@@ -279,6 +279,33 @@ static inline void given_clear(uint64_t *map, uint32_t idx)
 	map[idx / 64] &= ~(1ULL << (idx % 64));
 }
 
+/*
+ * Hand the submitted descriptors to the driver. A NIC sends everything it
+ * was given; AF_XDP in copy mode sends at most 32 frames per sendto() (the
+ * kernel's budget) and nothing without one, so keep kicking until the TX
+ * ring is consumed, or the device pushes back (EAGAIN/EBUSY/ENOBUFS: the
+ * next sync retries). Zero-copy: one kick starts the driver.
+ */
+static void afx_tx_kick(struct afx_queue *q, bool zerocopy)
+{
+	uint32_t pend, left = 0;
+
+	for (;;) {
+		/* Synchronizes with the kernel's release of the TX consumer index. */
+		pend = q->tx.cached_prod - __atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE);
+		if (!pend || !xsk_ring_prod__needs_wakeup(&q->tx))
+			return;
+		if (!left)
+			left = zerocopy ? 1 : pend / 16 + 2;	/* bounded, whatever happens */
+		else if (!--left)
+			return;
+		if (sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EINTR)
+			return;
+		if (zerocopy)
+			return;
+	}
+}
+
 static int afx_txsync(struct unm_ring_ctx *rc)
 {
 	struct afx_queue *q = afx_queue(rc);
@@ -332,8 +359,8 @@ static int afx_txsync(struct unm_ring_ctx *rc)
 		kr->hwcur = j;
 	}
 	/* kick only when something is in flight and the kernel wants it */
-	if (kr->hwcur != q->tx_done && xsk_ring_prod__needs_wakeup(&q->tx))
-		sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+	if (kr->hwcur != q->tx_done)
+		afx_tx_kick(q, afx_ports[kr->port]->zerocopy);
 	done = xsk_ring_cons__peek(&q->comp, n, &idx);
 	if (done) {
 		xsk_ring_cons__release(&q->comp, done);

@@ -57,7 +57,7 @@ inb() { ip netns exec "$NSB" "$@"; }
 # AF_XDP missing from the kernel is a skip; anything else is the port's business
 probe=$(ina "$PEER" open "netmap:$VA" 2>&1)
 case $probe in
-ok*) ;;
+ok*|*$'\n'ok*) ;;
 *"Address family not supported"*) skip "no AF_XDP in this kernel: $probe" ;;
 *) fail "opening netmap:$VA: $probe" ;;
 esac
