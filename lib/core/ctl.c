@@ -185,18 +185,27 @@ out_free:
 	return err;
 }
 
+/* A port end's rings in one direction, host rings (NIC ports) included. */
+static inline unsigned port_nrings_all(const struct unm_kport *port, int end, int dir)
+{
+	return port->nrings[end][dir] + (end ? 0 : port->nhost[dir]);
+}
+
 static void port_destroy_locked(uint16_t pidx, char *base)
 {
 	struct unm_kport *port = &unm_k->ports[pidx];
 	const struct unm_port_ops *ops = unm_port_ops_of(port);
-	int end, dir, i;
+	int end, dir;
+	unsigned i;
 
 	/* the adapter's own state first (sockets, XDP): it still sees the rings */
+	if (port->nhost[UNM_TX] || port->nhost[UNM_RX])
+		unm_port_host_ops()->destroy(pidx, base);
 	if (ops && ops->destroy)
 		ops->destroy(pidx, base);
 	for (end = 0; end < 2; end++)
 		for (dir = 0; dir < 2; dir++)
-			for (i = 0; i < port->nrings[end][dir]; i++) {
+			for (i = 0; i < port_nrings_all(port, end, dir); i++) {
 				struct unm_kring *kr = &unm_k->krings[port->kring[end][dir] + i];
 
 				if (!kr->used)
@@ -206,6 +215,23 @@ static void port_destroy_locked(uint16_t pidx, char *base)
 			}
 	unm_mem_put_locked(port->mem);
 	memset(port, 0, sizeof(*port));
+}
+
+/*
+ * The NIC stays (other fds), but no fd binds its host rings any more: the
+ * stack's traffic goes back to the wire (in the process that set it up).
+ */
+static void host_release_locked(uint16_t pidx, char *base)
+{
+	struct unm_kport *port = &unm_k->ports[pidx];
+	int dir;
+	unsigned i;
+
+	for (dir = 0; dir < 2; dir++)
+		for (i = port->nrings[0][dir]; i < port_nrings_all(port, 0, dir); i++)
+			if (unm_k->krings[port->kring[0][dir] + i].users)
+				return;
+	unm_port_host_ops()->destroy(pidx, base);
 }
 
 /* Undo a registration and free the priv slot. Locked. */
@@ -243,6 +269,8 @@ void unm_priv_release_locked(uint32_t slot)
 			port->users[kp->end]--;
 		if (!port->users[0] && !port->users[1])
 			port_destroy_locked(kp->port, base);
+		else if (port->nhost[UNM_TX] || port->nhost[UNM_RX])
+			host_release_locked(kp->port, base);
 		unm_mem_unmap(ml);
 	}
 	memset(kp, 0, sizeof(*kp));
@@ -594,6 +622,9 @@ static int port_create_locked(const struct unm_portspec *spec,
 			port->nslots[me][dir] = hw_slots[dir];
 			port->nrings[peer][dir] = 0;
 			port->nslots[peer][dir] = 0;
+			/* one host ring per direction, as netmap's default */
+			if (spec->kind == UNM_PORT_HW)
+				port->nhost[dir] = 1;
 		}
 	}
 	ml = unm_mem_map(mslot);
@@ -605,12 +636,14 @@ static int port_create_locked(const struct unm_portspec *spec,
 	}
 	for (end = 0; end < 2; end++)
 		for (dir = 0; dir < 2; dir++) {
-			err = kring_run_alloc_locked(port->nrings[end][dir], &port->kring[end][dir]);
+			unsigned nk = port_nrings_all(port, end, dir);
+
+			err = kring_run_alloc_locked(nk, &port->kring[end][dir]);
 			if (err) {
 				unm_log(UNM_LOG_ERR, "%s: out of krings", spec->base);
 				goto out_destroy;
 			}
-			for (i = 0; i < port->nrings[end][dir]; i++) {
+			for (i = 0; i < (int)nk; i++) {
 				struct unm_kring *kr = &unm_k->krings[port->kring[end][dir] + i];
 
 				memset(kr, 0, sizeof(*kr));
@@ -656,6 +689,7 @@ static int priv_bind_local(struct unm_priv_local *pl, const char *name)
 	struct unm_kport *port = &unm_k->ports[kp->port];
 	struct unm_memreg *m = &unm_k->mems[port->mem];
 	const struct unm_port_ops *ops = unm_port_ops_of(port);
+	const struct unm_port_ops *hops = unm_port_host_ops();
 	int dir;
 	unsigned i;
 
@@ -681,7 +715,10 @@ static int priv_bind_local(struct unm_priv_local *pl, const char *name)
 			rc->peer_kr = rc->kr->peer ? &unm_k->krings[rc->kr->peer - 1] : NULL;
 			rc->peer_ring = rc->peer_kr ?
 				(struct netmap_ring *)(pl->mem->base + rc->peer_kr->ring_ofs) : NULL;
-			rc->sync = dir == UNM_TX ? ops->txsync : ops->rxsync;
+			if (kp->qfirst[dir] + i >= port->nrings[kp->end][dir])
+				rc->sync = dir == UNM_TX ? hops->txsync : hops->rxsync;
+			else
+				rc->sync = dir == UNM_TX ? ops->txsync : ops->rxsync;
 			rc->bufs = pl->mem->base + m->buf_ofs;
 			rc->nbufs = m->p.buf_num;
 			rc->buf_size = m->p.buf_size;
@@ -732,13 +769,10 @@ static int check_mode(const char *name, const struct nmreq_register *req)
 	case NR_REG_PIPE_MASTER:
 	case NR_REG_PIPE_SLAVE:
 	case NR_REG_NULL:
-		break;
-	case NR_REG_SW:
+	case NR_REG_SW:		/* whether the port has host rings: register_ext() */
 	case NR_REG_NIC_SW:
 	case NR_REG_ONE_SW:
-		unm_log(UNM_LOG_ERR, "%s: no host rings on this port (mode %u)", name,
-			req->nr_mode);
-		return -EOPNOTSUPP;
+		break;
 	default:
 		unm_log(UNM_LOG_ERR, "%s: invalid nr_mode %u", name, req->nr_mode);
 		return -EINVAL;
@@ -773,6 +807,7 @@ static int register_ext(struct unm_priv_local *pl, struct nmreq_header *hdr,
 	uint16_t first[2], last[2];
 	int err, pidx, dir, created = 0, ext_mslot = -1;
 	bool excl = req->nr_flags & NR_EXCLUSIVE, ext_new = false;
+	bool sw, bind_nic = false, bind_host = false;
 
 	if (pl->registered) {
 		unm_log(UNM_LOG_ERR, "%s: already registered", pl->name);
@@ -834,28 +869,49 @@ static int register_ext(struct unm_priv_local *pl, struct nmreq_header *hdr,
 	}
 	port = &unm_k->ports[pidx];
 	m = &unm_k->mems[port->mem];
-	/* the rings this fd binds */
+	/* the rings this fd binds (host rings are numbered after the NIC's) */
+	sw = req->nr_mode == NR_REG_SW || req->nr_mode == NR_REG_ONE_SW ||
+	     req->nr_mode == NR_REG_NIC_SW;
+	if (sw && !port->nhost[UNM_TX] && !port->nhost[UNM_RX]) {
+		unm_log(UNM_LOG_ERR, "%s: no host rings on this port (mode %u)", name,
+			req->nr_mode);
+		err = -EOPNOTSUPP;
+		goto out_destroy;
+	}
 	for (dir = 0; dir < 2; dir++) {
 		uint16_t n = port->nrings[spec.end][dir];
+		uint16_t h = spec.end ? 0 : port->nhost[dir];
 
 		first[dir] = 0;
 		last[dir] = n;
-		if (req->nr_mode == NR_REG_ONE_NIC) {
-			if (ring_id >= n) {
-				unm_log(UNM_LOG_ERR, "%s: %s ring %u out of range (port has %u)",
-					name, dir ? "RX" : "TX", ring_id, n);
+		if (req->nr_mode == NR_REG_ONE_NIC || req->nr_mode == NR_REG_ONE_SW) {
+			uint16_t lim = req->nr_mode == NR_REG_ONE_NIC ? n : h;
+
+			if (ring_id >= lim) {
+				unm_log(UNM_LOG_ERR, "%s: %s%s ring %u out of range (port has %u)",
+					name, req->nr_mode == NR_REG_ONE_SW ? "host " : "",
+					dir ? "RX" : "TX", ring_id, lim);
 				err = -EINVAL;
 				goto out_destroy;
 			}
-			first[dir] = ring_id;
-			last[dir] = ring_id + 1;
+			first[dir] = (req->nr_mode == NR_REG_ONE_SW ? n : 0) + ring_id;
+			last[dir] = first[dir] + 1;
+		} else if (req->nr_mode == NR_REG_SW) {
+			first[dir] = n;
+			last[dir] = n + h;
+		} else if (req->nr_mode == NR_REG_NIC_SW) {
+			last[dir] = n + h;
 		}
 		if (req->nr_mode == NR_REG_NULL ||
 		    (dir == UNM_TX && (req->nr_flags & NR_RX_RINGS_ONLY)) ||
 		    (dir == UNM_RX && (req->nr_flags & NR_TX_RINGS_ONLY)))
 			first[dir] = last[dir] = 0;
 	}
-	for (dir = 0; dir < 2; dir++)
+	for (dir = 0; dir < 2; dir++) {
+		if (first[dir] < port->nrings[spec.end][dir])
+			bind_nic = true;
+		if (last[dir] > port->nrings[spec.end][dir])
+			bind_host = true;
 		for (i = first[dir]; i < last[dir]; i++) {
 			struct unm_kring *kr = &unm_k->krings[port->kring[spec.end][dir] + i];
 
@@ -867,11 +923,16 @@ static int register_ext(struct unm_priv_local *pl, struct nmreq_header *hdr,
 				goto out_destroy;
 			}
 		}
+	}
 	/*
 	 * the adapter's per-process state (a NIC: AF_XDP sockets and the XDP
-	 * program, or AF_PACKET sockets in emulated mode, as admode says)
+	 * program, or AF_PACKET sockets in emulated mode, as admode says);
+	 * host rings alone leave the NIC's traffic to the stack
 	 */
-	err = unm_port_attach(&ops, pidx, req->nr_flags);
+	if (bind_nic || !bind_host)
+		err = unm_port_attach(&ops, pidx, req->nr_flags);
+	if (!err && bind_host)
+		err = unm_port_host_ops()->attach(pidx);
 	if (err)
 		goto out_destroy;
 	ml = unm_mem_map(port->mem);
@@ -881,7 +942,8 @@ static int register_ext(struct unm_priv_local *pl, struct nmreq_header *hdr,
 	}
 	/* the netmap_if */
 	if_size = sizeof(struct netmap_if) + sizeof(ssize_t) *
-		  (port->nrings[spec.end][UNM_TX] + port->nrings[spec.end][UNM_RX]);
+		  (port_nrings_all(port, spec.end, UNM_TX) +
+		   port_nrings_all(port, spec.end, UNM_RX));
 	if (if_size > m->p.if_size) {
 		unm_log(UNM_LOG_ERR, "%s: netmap_if needs %u bytes, pool objects have %u",
 			name, if_size, m->p.if_size);
@@ -901,10 +963,12 @@ static int register_ext(struct unm_priv_local *pl, struct nmreq_header *hdr,
 	*(uint32_t *)(uintptr_t)&nifp->ni_version = NETMAP_API;
 	*(uint32_t *)(uintptr_t)&nifp->ni_tx_rings = port->nrings[spec.end][UNM_TX];
 	*(uint32_t *)(uintptr_t)&nifp->ni_rx_rings = port->nrings[spec.end][UNM_RX];
+	*(uint32_t *)(uintptr_t)&nifp->ni_host_tx_rings = spec.end ? 0 : port->nhost[UNM_TX];
+	*(uint32_t *)(uintptr_t)&nifp->ni_host_rx_rings = spec.end ? 0 : port->nhost[UNM_RX];
 	for (dir = 0; dir < 2; dir++)
-		for (i = 0; i < port->nrings[spec.end][dir]; i++) {
+		for (i = 0; i < port_nrings_all(port, spec.end, dir); i++) {
 			struct unm_kring *kr = &unm_k->krings[port->kring[spec.end][dir] + i];
-			uint32_t pos = dir == UNM_TX ? i : port->nrings[spec.end][UNM_TX] + i;
+			uint32_t pos = dir == UNM_TX ? i : port_nrings_all(port, spec.end, UNM_TX) + i;
 			ssize_t ofs = 0;
 
 			if (i >= first[dir] && i < last[dir])
@@ -939,14 +1003,17 @@ static int register_ext(struct unm_priv_local *pl, struct nmreq_header *hdr,
 	req->nr_rx_rings = port->nrings[spec.end][UNM_RX];
 	req->nr_tx_slots = port->nslots[spec.end][UNM_TX];
 	req->nr_rx_slots = port->nslots[spec.end][UNM_RX];
-	req->nr_host_tx_rings = req->nr_host_rx_rings = 0;
+	req->nr_host_tx_rings = spec.end ? 0 : port->nhost[UNM_TX];
+	req->nr_host_rx_rings = spec.end ? 0 : port->nhost[UNM_RX];
 	req->nr_mem_id = m->id;
 	req->nr_memsize = m->memsize;
 	req->nr_offset = kp->nifp_ofs;
 	req->nr_extra_bufs = extra;
 	err = priv_bind_local(pl, name);
-	if (!err && ops->bind)
+	if (!err && ops->bind && (bind_nic || !bind_host))
 		err = ops->bind(pl, pidx);
+	if (!err && bind_host)
+		err = unm_port_host_ops()->bind(pl, pidx);
 	if (err) {
 		priv_unbind_local(pl);
 		hold_set_locked(pl->slot, true);

@@ -21,6 +21,8 @@ extern const struct unm_port_ops unm_pipe_ops;
 extern const struct unm_port_ops unm_afxdp_ops;
 /* NIC ports in emulated mode: chosen by admode below, never by name */
 extern const struct unm_port_ops unm_afpacket_ops;
+/* a NIC port's host rings: ctl.c hands them the rings after the NIC's */
+extern const struct unm_port_ops unm_host_ops;
 
 /* in parse order: pipes claim names with '{' or '}', NICs any other name */
 static const struct unm_port_ops *const port_types[] = {
@@ -97,6 +99,11 @@ static int admode_get(uint64_t nr_flags, const char *name)
 	unm_log(UNM_LOG_ERR, "%s: invalid UNM_ADMODE '%s' (auto|native|generic, or 0|1|2)",
 		name, env);
 	return -EINVAL;
+}
+
+const struct unm_port_ops *unm_port_host_ops(void)
+{
+	return &unm_host_ops;
 }
 
 const struct unm_port_ops *unm_port_ops_of(const struct unm_kport *port)

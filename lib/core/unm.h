@@ -157,6 +157,13 @@ struct unm_kport {
 	uint32_t kring[2][2];		/* [end][dir] first kring index */
 	int32_t owner_pid;		/* hw: the process driving the NIC, 0 = none */
 	uint32_t hwflags;		/* hw: UNM_HW_* */
+	/*
+	 * hw: host rings per direction, krings after the NIC's in the run
+	 * kring[0][dir] (ring ids nrings .. nrings + nhost - 1), served by
+	 * host.c in process host_pid (0 = not attached)
+	 */
+	uint16_t nhost[2];
+	int32_t host_pid;
 };
 
 enum unm_priv_state { UNM_PRIV_FREE = 0, UNM_PRIV_OPEN, UNM_PRIV_REG };
@@ -400,6 +407,8 @@ const struct unm_port_ops *unm_port_ops_find(enum unm_port_kind kind);
 const struct unm_port_ops *unm_port_ops_parse(const char *name, uint32_t mode,
 					      uint32_t ringid, struct unm_portspec *spec,
 					      int *err);
+/* the adapter of a NIC port's host rings (host.c) */
+const struct unm_port_ops *unm_port_host_ops(void);
 /* the adapter that serves a port now (a NIC: native or emulated) */
 const struct unm_port_ops *unm_port_ops_of(const struct unm_kport *port);
 /*

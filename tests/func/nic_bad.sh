@@ -5,7 +5,7 @@
 #   missing interface -> ENXIO "netmap: IF: no such interface"
 #   ring index beyond the queues (-5 on 2 queues) -> EINVAL naming the ring
 #   interface down -> ENETDOWN (documented choice: no silent ifup)
-#   host rings IF^ / IF* (not yet) -> EOPNOTSUPP
+#   host rings IF^ / IF* -> ok; IF^1 (one host ring only) -> EINVAL naming it
 #   NR_EXCLUSIVE conflict in one process -> EBUSY; two fds on two rings -> ok
 #   a second process on the same interface -> EBUSY naming it
 #   another XDP program already attached -> EBUSY naming the interface
@@ -23,8 +23,9 @@ expect() {
 
 expect ENXIO "netmap:nosuch$T" "netmap: nosuch$T: no such interface"
 expect EINVAL "netmap:$VA-5" "ring 5 out of range (port has 2)"
-expect EOPNOTSUPP "netmap:$VA^" "no host rings"
-expect EOPNOTSUPP "netmap:$VA*" "no host rings"
+expect ok "netmap:$VA^" ""
+expect ok "netmap:$VA*" ""
+expect EINVAL "netmap:$VA^1" "host TX ring 1 out of range (port has 1)"
 expect ok "netmap:$VA-1" ""
 out=$(ina "$PEER" open "netmap:$VA" 2>&1)
 [ "$out" = "ok 2 2" ] || fail "REGISTER on a 2-queue veth: want 2 TX / 2 RX rings, got: $out"
