@@ -241,6 +241,7 @@ struct unm_priv_local {
 	bool registered;
 	bool txpoll;			/* txsync on poll (not NR_NO_TX_POLL) */
 	bool hw_nap;			/* TX space is not signalled: poll naps */
+	bool no_spin;			/* rings fed by the kernel: poll never spins */
 	struct unm_mem_local *mem;
 	unsigned nring[2];
 	struct unm_ring_ctx *rings[2];	/* [UNM_TX], [UNM_RX] */

@@ -778,6 +778,7 @@ static int afp_bind(struct unm_priv_local *pl, uint16_t pidx)
 			return -errno;
 	/* TX completions do not wake a sleeper: poll naps while TX is wanted */
 	pl->hw_nap = kp->qlast[UNM_TX] > kp->qfirst[UNM_TX];
+	pl->no_spin = true;
 	return 0;
 }
 
