@@ -316,6 +316,14 @@ struct nmreq_port_info_get {
 	uint16_t	pad[3];
 };
 
+/*
+ * unetmap extension: PORT_INFO_GET of an open NIC port says in pad[0] how
+ * the port reaches the interface (upstream leaves pad zero): NR_UNM_INFO_*
+ * bits; none set = AF_XDP in copy mode (or a port that is not a NIC).
+ */
+#define NR_UNM_INFO_ZEROCOPY	0x1	/* AF_XDP sockets bound zero-copy */
+#define NR_UNM_INFO_EMULATED	0x2	/* emulated mode over AF_PACKET */
+
 #define NM_BDG_NAME		"vale"	/* VALE switch port names start so */
 
 /*

@@ -1126,6 +1126,8 @@ static int port_info_get(struct nmreq_header *hdr, struct nmreq_port_info_get *r
 	req->nr_memsize = geo_scratch.memsize;
 	req->nr_mem_id = geo_scratch.id;
 	if (found == 2) {
+		req->pad[0] = (port.hwflags & UNM_HW_ZEROCOPY ? NR_UNM_INFO_ZEROCOPY : 0) |
+			      (port.hwflags & UNM_HW_EMULATED ? NR_UNM_INFO_EMULATED : 0);
 		req->nr_tx_rings = port.nrings[spec.end][UNM_TX];
 		req->nr_rx_rings = port.nrings[spec.end][UNM_RX];
 		req->nr_tx_slots = port.nslots[spec.end][UNM_TX];

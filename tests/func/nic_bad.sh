@@ -48,6 +48,9 @@ for i in $(seq 1 100); do grep -q ready "$OUT/hold" && break; sleep 0.05; done
 grep -q ready "$OUT/hold" || fail "hold did not open"
 out=$(ina "$PEER" info "netmap:$VA" 2>&1)
 [ "$out" = "2 2 1024 1024 0 0" ] || fail "PORT_INFO_GET $VA (open): $out"
+# veth has no zero-copy AF_XDP: PORT_INFO_GET says copy mode (unetmap's pad[0])
+out=$(NIC_PEER_MODE=1 ina "$PEER" info "netmap:$VA" 2>&1 | tail -n 1)
+[ "$out" = "mode copy" ] || fail "PORT_INFO_GET $VA (open): $out"
 out=$(ina "$PEER" open "netmap:$VA" 2>&1)
 echo "second process: $(echo "$out" | tr '\n' ' ')"
 echo "$out" | tail -n 1 | grep -q '^EBUSY' || fail "second process: want EBUSY: $out"

@@ -35,6 +35,14 @@ grep -q "$VA: emulated (generic) mode over AF_PACKET, 2 TX / 2 RX queues" "$OUT/
 grep -q "^ok 2 2" "$OUT/log" || fail "$VA: want 2 TX / 2 RX rings"
 echo "$(grep -o "$VA: emulated.*" "$OUT/log")"
 
+# --- PORT_INFO_GET of the open port says emulated (unetmap's pad[0])
+ip netns exec "$NSA" "$PEER" hold "netmap:$VA" >"$OUT/hold" 2>&1 &
+holder=$!
+for i in $(seq 1 100); do grep -q ready "$OUT/hold" && break; sleep 0.05; done
+out=$(NIC_PEER_MODE=1 ina "$PEER" info "netmap:$VA" 2>&1 | tail -n 1)
+[ "$out" = "mode emulated" ] || fail "PORT_INFO_GET $VA (open, generic): $out"
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+
 # --- byte-exact both ways, and multi-slot frames
 N=3000
 xfer() {

@@ -257,6 +257,10 @@ static int do_info(const char *name)
 	}
 	printf("%u %u %u %u %u %u\n", req.nr_tx_rings, req.nr_rx_rings, req.nr_tx_slots,
 	       req.nr_rx_slots, req.nr_host_tx_rings, req.nr_host_rx_rings);
+	/* how an open NIC port reaches the interface (unetmap's pad[0]) */
+	if (getenv("NIC_PEER_MODE"))
+		printf("mode %s\n", req.pad[0] & NR_UNM_INFO_EMULATED ? "emulated" :
+		req.pad[0] & NR_UNM_INFO_ZEROCOPY ? "zerocopy" : "copy");
 	close(fd);
 	return 0;
 }
