@@ -16,7 +16,7 @@
 set -eu
 cd "$(dirname "$0")"
 secs=${1:-3}
-mk/deps.sh build
+mk/deps.sh test
 make -s -j"$(nproc)" lib tools
 pg=build/tools/pkt-gen br=build/tools/bridge
 tag=$$
