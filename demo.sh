@@ -41,24 +41,28 @@ if [ "$(id -u)" -eq 0 ] && ip netns add "$nsa" 2>/dev/null; then
 	ip link add vA netns "$nsa" type veth peer name vB0 netns "$nsb"
 	ip link add vB1 netns "$nsb" type veth peer name vC netns "$nsc"
 	for x in "$nsa vA" "$nsb vB0" "$nsb vB1" "$nsc vC"; do
-		set -- $x; ip -n "$1" link set "$2" up
+		set -- $x
+		# no IPv6 chatter from the stacks: the counts below are pkt-gen's alone
+		ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1" 2>/dev/null || true
+		ip -n "$1" link set "$2" up
 	done
 	echo "== 1. pkt-gen TX [ns A] --veth--> bridge [ns B] --veth--> pkt-gen RX [ns C], ${secs}s"
-	ip netns exec "$nsc" "$pg" -i netmap:vC -f rx -w 1 -W >"$out/rx" 2>&1 & pids+=($!)
+	ip netns exec "$nsc" "$pg" -i netmap:vC -f rx -w 1 >"$out/rx" 2>&1 & pids+=($!)
 	ip netns exec "$nsb" "$br" -i netmap:vB0 -i netmap:vB1 -w 1 >"$out/br" 2>&1 & pids+=($!)
 	sleep 2
 	# paced, so that a 2-CPU machine with three busy programs loses nothing
 	ip netns exec "$nsa" timeout -s INT "$secs" "$pg" -i netmap:vA -f tx -w 1 -R 300000 \
 		>"$out/tx" 2>&1 || true
 	sleep 1.5
-	kill -INT "${pids[1]}" 2>/dev/null || true
+	kill -INT "${pids[0]}" "${pids[1]}" 2>/dev/null || true
 	wait "${pids[0]}" "${pids[1]}" 2>/dev/null || true
 	echo "-- pkt-gen -f tx on netmap:vA:"; show "$out/tx" '/^Sent\|^Speed/p'
 	echo "-- bridge netmap:vB0 <-> netmap:vB1:"; show "$out/br" '/->/p'
 	echo "-- pkt-gen -f rx on netmap:vC:"; show "$out/rx" '/^Received\|^Speed/p'
 	s=$(count "$out/tx" Sent) r=$(count "$out/rx" Received)
 	echo "== sent ${s:-?}, received ${r:-?} through the bridge"
-	[ -n "$s" ] && [ -n "$r" ] && [ "$r" -gt 0 ] || ok=0
+	# paced and lossless in the ports themselves; allow a little for a busy machine
+	[ -n "$s" ] && [ -n "$r" ] && [ "$r" -ge $((s * 9 / 10)) ] || ok=0
 	for x in "$nsa vA" "$nsb vB0" "$nsb vB1" "$nsc vC"; do
 		set -- $x
 		if ip -n "$1" -d link show "$2" | grep -q -e xdp -e PROMISC; then
