@@ -9,44 +9,8 @@
 # in upstream's format ("RTT over N packets: min X av Y ns"), both exit 0.
 # A second pair exercises address ranges and random sizes on tx (-s/-d
 # ranges, -z, two -l) into rx, checking the count. Every wait is bounded.
-set -u
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-PG=$BUILD/tools/pkt-gen
+source "$(dirname "$0")/pktgen_lib.bash"
 N=2000
-fails=0
-tmp=$(mktemp -d)
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-
-if [ ! -x "$PG" ]; then
-	echo "FAIL: $PG not built"
-	exit 1
-fi
-
-bounded_bg() {
-	local secs=$1; shift
-	timeout -s KILL "$secs" "$@" &
-	bg_pid=$!
-	pids+=("$bg_pid")
-}
-
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # start_rx NAME FUNC ARGS...: start the listening end, wait until it is open
 start_end() {

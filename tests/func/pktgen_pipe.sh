@@ -11,48 +11,8 @@
 # Also: SIGINT ends both with the closing lines; bad options exit nonzero
 # with a message that names the option; an unknown port fails with the
 # library's message. Every wait is bounded.
-set -u
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-PG=$BUILD/tools/pkt-gen
+source "$(dirname "$0")/pktgen_lib.bash"
 N=100000
-fails=0
-tmp=$(mktemp -d)
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-
-if [ ! -x "$PG" ]; then
-	echo "FAIL: $PG not built"
-	exit 1
-fi
-
-# run CMD... in the background, KILLed after $1 seconds; sets $bg_pid
-# (timeout passes SIGINT on to the command)
-bounded_bg() {
-	local secs=$1; shift
-	timeout -s KILL "$secs" "$@" &
-	bg_pid=$!
-	pids+=("$bg_pid")
-}
-
-# wait_for FILE REGEX SECS: until a line of FILE matches
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # ---- bad options: nonzero exit, the message names the option ----
 bad_opt() {
