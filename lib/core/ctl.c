@@ -166,7 +166,7 @@ int unm_open(int flags, struct unm_priv_local **plp)
 	pl->slot = slot;
 	pl->gen = kp->gen;
 	ev.events = EPOLLIN;
-	ev.data.u64 = ((uint64_t)UNM_EPOLL_MAGIC << 32) | ((uint64_t)pl->gen << 16) | slot;
+	ev.data.u64 = unm_epoll_data(pl->gen, slot);
 	if (epoll_ctl(pl->epfd, EPOLL_CTL_ADD, pl->evfd, &ev) < 0) {
 		err = -errno;
 		pl->refs = 1;
@@ -1045,6 +1045,15 @@ out_unlock:
 	return err;
 }
 
+int unm_priv_watch(struct unm_priv_local *pl, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = unm_epoll_data(pl->gen, pl->slot) };
+
+	if (epoll_ctl(pl->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 int unm_register(struct unm_priv_local *pl, struct nmreq_header *hdr,
 		 struct nmreq_register *req, const struct unm_pools *pools)
 {
@@ -1458,7 +1467,7 @@ struct unm_priv_local *unm_fd_adopt(int fd)
 		 */
 		struct epoll_event ev = { .events = EPOLLIN };
 
-		ev.data.u64 = ((uint64_t)UNM_EPOLL_MAGIC << 32) | ((uint64_t)gen << 16) | slot;
+		ev.data.u64 = unm_epoll_data(gen, slot);
 		pl->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (pl->evfd >= 0 && epoll_ctl(fd, EPOLL_CTL_ADD, pl->evfd, &ev) < 0) {
 			unm_log(UNM_LOG_WARN, "%s: adopted fd %d: epoll_ctl: %s", pl->name, fd,

@@ -425,6 +425,13 @@ struct unm_priv_local *unm_fd_clear(int fd);
 int unm_fd_table_init(void);
 
 /* ---- ctl.c -------------------------------------------------------------- */
+/* epoll data of a netmap fd's members: how a received fd finds its priv */
+static inline uint64_t unm_epoll_data(uint16_t gen, uint32_t slot)
+{
+	return ((uint64_t)UNM_EPOLL_MAGIC << 32) | ((uint64_t)gen << 16) | slot;
+}
+/* a port's socket wakes poll() on the netmap fd pl (EEXIST is fine): 0/-errno */
+int unm_priv_watch(struct unm_priv_local *pl, int fd);
 int unm_open(int flags, struct unm_priv_local **plp);
 void unm_close(struct unm_priv_local *pl);
 int unm_ctrl(struct unm_priv_local *pl, struct nmreq_header *hdr);

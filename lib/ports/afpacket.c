@@ -765,17 +765,16 @@ static int afp_bind(struct unm_priv_local *pl, uint16_t pidx)
 {
 	struct afp_port *p = afp_ports[pidx];
 	struct unm_kpriv *kp = &unm_k->privs[pl->slot];
-	struct epoll_event ev = {
-		.events = EPOLLIN,
-		.data.u64 = ((uint64_t)UNM_EPOLL_MAGIC << 32) | ((uint64_t)pl->gen << 16) | pl->slot,
-	};
 	unsigned i;
+	int err;
 
 	if (!p)
 		return -ENXIO;
-	for (i = kp->qfirst[UNM_RX]; i < kp->qlast[UNM_RX] && i < p->nrx; i++)
-		if (epoll_ctl(pl->epfd, EPOLL_CTL_ADD, p->q[i].rx_fd, &ev) < 0 && errno != EEXIST)
-			return -errno;
+	for (i = kp->qfirst[UNM_RX]; i < kp->qlast[UNM_RX] && i < p->nrx; i++) {
+		err = unm_priv_watch(pl, p->q[i].rx_fd);
+		if (err)
+			return err;
+	}
 	/* TX completions do not wake a sleeper: poll naps while TX is wanted */
 	pl->hw_nap = kp->qlast[UNM_TX] > kp->qfirst[UNM_TX];
 	pl->no_spin = true;

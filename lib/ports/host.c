@@ -663,16 +663,10 @@ static void host_destroy(uint16_t pidx, char *base)
 static int host_bind(struct unm_priv_local *pl, uint16_t pidx)
 {
 	struct host_port *p = host_ports[pidx];
-	struct epoll_event ev = {
-		.events = EPOLLIN,
-		.data.u64 = ((uint64_t)UNM_EPOLL_MAGIC << 32) | ((uint64_t)pl->gen << 16) | pl->slot,
-	};
 
 	if (!p)
 		return -ENXIO;
-	if (epoll_ctl(pl->epfd, EPOLL_CTL_ADD, p->sock, &ev) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	return unm_priv_watch(pl, p->sock);
 }
 
 /*
