@@ -14,53 +14,14 @@
 # closing statistics name each direction with exact packet, byte and slot
 # counts. Also: bad options and ports fail with a message naming them; one
 # port means host rings, which a pipe does not have: a clear error.
-set -u
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/pipe_lib.bash"
 # a netmap world of our own: other tests and builds do not share our objects
 export UNM_SHM_PREFIX=unetmap-br$$
 BR=$BUILD/tools/bridge
 PG=$BUILD/tools/pkt-gen
 SEND=$BUILD/tests/func/examples_send
 N1=20000 N2=7000 M=300 FLEN=2100
-fails=0
-tmp=$(mktemp -d)
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-
-for b in "$BR" "$PG" "$SEND"; do
-	if [ ! -x "$b" ]; then
-		echo "FAIL: $b not built"
-		exit 1
-	fi
-done
-
-# bounded_bg SECS CMD...: run in the background, KILLed after SECS; sets bg_pid
-bounded_bg() {
-	local secs=$1; shift
-	timeout -s KILL "$secs" "$@" &
-	bg_pid=$!
-	pids+=("$bg_pid")
-}
-
-# wait_for FILE REGEX SECS: until a line of FILE matches
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+need_built "$BR" "$PG" "$SEND"
 
 # ---- bad options and ports: nonzero exit, the message names the culprit ----
 bad() {

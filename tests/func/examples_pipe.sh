@@ -15,48 +15,11 @@
 #    prints exact per-rule counters; bad rules name the bad word;
 #  - multiqueue counts per ring on a two-ring pipe.
 # Every run is bounded (-n / -t, timeout); names carry $$.
-set -u
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/pipe_lib.bash"
 export UNM_SHM_PREFIX=unetmap-ex$$
 EX=$BUILD/examples
 SEND=$BUILD/tests/func/examples_send
-fails=0
-tmp=$(mktemp -d)
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-
-for b in "$EX/hexdump" "$EX/nic2nic" "$EX/firewall" "$EX/multiqueue" "$SEND"; do
-	if [ ! -x "$b" ]; then
-		echo "FAIL: $b not built"
-		exit 1
-	fi
-done
-
-bounded_bg() {
-	local secs=$1; shift
-	timeout -s KILL "$secs" "$@" &
-	bg_pid=$!
-	pids+=("$bg_pid")
-}
-
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+need_built "$EX/hexdump" "$EX/nic2nic" "$EX/firewall" "$EX/multiqueue" "$SEND"
 
 # bad WANT CMD...: nonzero exit, message contains WANT
 bad() {
