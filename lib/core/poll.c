@@ -319,6 +319,9 @@ int unm_poll(struct pollfd *fds, unsigned long nfds, const struct timespec *ts,
 				if (marked)
 					mark_all(pls[i], fds[i].events, false, &unused);
 				if (r > 0 && (copy[i].revents & POLLIN)) {
+					/* kernel-fed: most likely a socket; see below */
+					if (pls[i]->no_spin)
+						continue;
 					unm_priv_drain(pls[i]);
 					if (sleep_start)
 						spin_grow(sleep_start);
@@ -337,6 +340,19 @@ int unm_poll(struct pollfd *fds, unsigned long nfds, const struct timespec *ts,
 			}
 		if (!ready && r > 0)
 			ready = scan(fds, nfds, pls);
+		/*
+		 * A kernel-fed fd (NIC, host rings) is woken by its sockets, not
+		 * by our eventfd, which nobody writes in the usual case: reading
+		 * it after every wake-up was one system call per batch for
+		 * nothing. Drain it only after a wake-up that brought nothing:
+		 * a stray wake-up leaves the eventfd readable, so the next sleep
+		 * returns at once, finds nothing, and drains it here.
+		 */
+		if (r > 0)
+			for (i = 0; i < nfds; i++)
+				if (pls[i] && pls[i]->registered && pls[i]->no_spin &&
+				    (copy[i].revents & POLLIN) && !fds[i].revents)
+					unm_priv_drain(pls[i]);
 		if (ready || timed_out) {
 			ret = ready;
 			break;
