@@ -144,6 +144,13 @@ enum unm_port_kind { UNM_PORT_NONE = 0, UNM_PORT_PIPE = 1, UNM_PORT_HW = 2 };
 #define UNM_HW_ZEROCOPY		0x1	/* AF_XDP sockets bound in zero-copy mode */
 #define UNM_HW_EMULATED		0x2	/* emulated mode: AF_PACKET (afpacket.c) */
 
+/*
+ * skb->mark of the frames host.c injects into a NIC's receive path (host TX
+ * ring): afpacket.c's RX sockets skip them and its stack-off drop lets them
+ * through; host.c takes the mark off before the stack sees them
+ */
+#define UNM_HOST_MARK		0x756e6d68u	/* "unmh" */
+
 struct unm_kport {
 	uint8_t kind;			/* enum unm_port_kind, 0 = free slot */
 	uint8_t pad[3];

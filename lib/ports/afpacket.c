@@ -53,6 +53,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/bpf.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/pkt_cls.h>
@@ -69,6 +70,7 @@
 #define AFP_DRAIN_MS	200		/* at close, how long queued TX frames may take */
 /* BPF_TCX_INGRESS (kernel 6.6), missing from older uapi headers' enum */
 #define AFP_TCX_INGRESS	((enum bpf_attach_type)46)
+#define AFP_F_BEFORE	(1u << 3)	/* BPF_F_BEFORE: first in the tcx chain */
 
 struct afp_queue {
 	/* RX: Single consumer (the rxsync of RX ring q) */
@@ -496,6 +498,30 @@ static int packet_bind(const struct afp_port *p, int fd, uint16_t proto)
 	return 0;
 }
 
+/*
+ * The host rings' injected frames (host TX, lib/ports/host.c) enter IF's
+ * receive path carrying UNM_HOST_MARK: they are for the stack, not for the
+ * NIC RX ring (that would loop them back to the program).
+ */
+static int afp_rx_filter(const struct afp_port *p, unsigned qi, int fd)
+{
+	static struct sock_filter skip_host[] = {
+		{ BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_MARK },
+		{ BPF_JMP | BPF_JEQ | BPF_K, 0, 1, UNM_HOST_MARK },
+		{ BPF_RET | BPF_K, 0, 0, 0 },
+		{ BPF_RET | BPF_K, 0, 0, 0xffffffffu },
+	};
+	struct sock_fprog prog = { .len = ARRAY_SIZE(skip_host), .filter = skip_host };
+	int err;
+
+	if (!setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
+		return 0;
+	err = -errno;
+	unm_log(UNM_LOG_ERR, "%s queue %u: AF_PACKET filter (host rings' frames): %s",
+		p->ifname, qi, strerror(-err));
+	return err;
+}
+
 static int afp_rx_open(struct afp_port *p, unsigned qi, uint32_t nslots, uint16_t *fanout_id)
 {
 	struct afp_queue *q = &p->q[qi];
@@ -508,6 +534,9 @@ static int afp_rx_open(struct afp_port *p, unsigned qi, uint32_t nslots, uint16_
 	if (fd < 0)
 		return fd;
 	q->rx_fd = fd;
+	err = afp_rx_filter(p, qi, fd);
+	if (err)
+		return err;
 	/* room for twice the netmap ring of full-size frames, at least 8 blocks */
 	nb = (uint32_t)(((uint64_t)2 * nslots * AFP_RX_FRAME + AFP_RX_BLOCK - 1) / AFP_RX_BLOCK);
 	if (nb < 8)
@@ -631,16 +660,26 @@ static int afp_promisc(struct afp_port *p)
 }
 
 /*
- * Keep the host stack off the NIC's traffic: "return TC_ACT_SHOT" on the
- * tcx ingress hook, by a bpf_link (detached when the process goes). Best
- * effort: without it the port works, and the stack sees the frames too.
+ * Keep the host stack off the NIC's traffic: TC_ACT_SHOT on the tcx
+ * ingress hook, by a bpf_link (detached when the process goes), first in
+ * the chain. Frames the host rings inject (skb->mark UNM_HOST_MARK, see
+ * host.c) go on (TCX_NEXT) to host.c's program, which unmarks them for the
+ * stack. Best effort: without it the port works, and the stack sees the
+ * frames too.
  */
 static void afp_stack_off(struct afp_port *p)
 {
 	static const struct bpf_insn drop[] = {
+		{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_0, .src_reg = BPF_REG_1,
+		  .off = offsetof(struct __sk_buff, mark) },
+		{ .code = BPF_JMP | BPF_JNE | BPF_K, .dst_reg = BPF_REG_0, .off = 2,
+		  .imm = UNM_HOST_MARK },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = TC_ACT_UNSPEC },
+		{ .code = BPF_JMP | BPF_EXIT },
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = TC_ACT_SHOT },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
+	LIBBPF_OPTS(bpf_link_create_opts, first, .flags = AFP_F_BEFORE);
 	const char *what = "load";
 	int err;
 
@@ -648,7 +687,7 @@ static void afp_stack_off(struct afp_port *p)
 				      drop, ARRAY_SIZE(drop), NULL);
 	if (p->tc_prog_fd >= 0) {
 		what = "tcx ingress link";
-		p->tc_link_fd = bpf_link_create(p->tc_prog_fd, p->ifindex, AFP_TCX_INGRESS, NULL);
+		p->tc_link_fd = bpf_link_create(p->tc_prog_fd, p->ifindex, AFP_TCX_INGRESS, &first);
 		if (p->tc_link_fd >= 0)
 			return;
 	}

@@ -72,7 +72,9 @@
 /* tcx hooks (kernel 6.6), missing from older uapi headers' enum */
 #define HOST_TCX_INGRESS	((enum bpf_attach_type)46)
 #define HOST_TCX_EGRESS		((enum bpf_attach_type)47)
+#define HOST_F_AFTER		(1u << 4)	/* BPF_F_AFTER: last in the tcx chain */
 #define HOST_BATCH		64
+#define HOST_TX_IOV		256	/* slots per sendmmsg() batch */
 #define HOST_PEER_NAME		"h"
 
 struct host_port {
@@ -84,7 +86,7 @@ struct host_port {
 	int ns_fd;				/* the private namespace */
 	int sock;				/* packet socket on the peer end */
 	struct unm_host_redirect *skel;
-	int capture_link, inject_link;
+	int capture_link, inject_link, unmark_link;
 	uint64_t rx_trunc, tx_long, tx_short, tx_err;
 };
 
@@ -108,51 +110,106 @@ static inline char *slot_buf(const struct unm_ring_ctx *rc, const struct netmap_
 	return rc->bufs + (size_t)s->buf_idx * rc->buf_size;
 }
 
-/* Frames written to the host TX ring go to the stack, copied. */
+static inline bool frame_tagged(const char *buf)
+{
+	uint16_t type;
+
+	memcpy(&type, buf + 2 * ETH_ALEN, sizeof(type));
+	return type == htons(ETH_P_8021Q) || type == htons(ETH_P_8021AD);
+}
+
+/*
+ * Frames written to the host TX ring go to the stack, copied: one sendmmsg()
+ * message per frame, an NS_MOREFRAG chain being one message with an iovec
+ * per slot. A chain whose last slot is not released yet waits for the next
+ * sync. Frames over the MTU (+ header and a VLAN tag), runts and frames the
+ * device refuses are dropped and counted (logged at close).
+ */
 static int host_txsync(struct unm_ring_ctx *rc)
 {
 	struct host_port *p = host_port(rc);
 	struct unm_kring *kr = rc->kr;
 	struct netmap_slot *slot = rc->ring->slot;
 	uint32_t n = kr->num_slots, head = kr->rhead, j = kr->hwcur;
-	uint32_t maxlen, idx[HOST_BATCH];
+	uint32_t idx[HOST_BATCH];
 	struct mmsghdr msg[HOST_BATCH];
-	struct iovec iov[HOST_BATCH];
+	struct iovec iov[HOST_TX_IOV];
+	bool partial = false;
 	int err = 0;
 
 	if (unlikely(!p))
 		return -ENXIO;
-	maxlen = p->mtu + ETH_HLEN + 4;	/* room for one VLAN tag */
-	while (j != head) {
-		unsigned cnt = 0, k;
+	while (j != head && !partial) {
+		unsigned cnt = 0, nio = 0, k;
 		int sent;
 
-		for (; j != head && cnt < HOST_BATCH; j = unm_ring_next(j, n)) {
-			struct netmap_slot *s = &slot[j];
+		while (j != head && cnt < HOST_BATCH) {
+			uint32_t first = j, len = 0, nfrag = 0, maxlen;
+			bool whole = false, bad = false;
 
-			if (unlikely(!unm_slot_ok(rc, s))) {
-				unm_log_err(UNM_ERR_BUF_IDX, "%s host TX: slot %u: buf_idx %u / len %u invalid, frame dropped",
-					    rc->name, j, s->buf_idx, s->len);
-				unm_slot_repair(rc, s);
-				err = -EINVAL;
-				continue;
+			/* one frame: slots first .. j, the last without NS_MOREFRAG */
+			for (;;) {
+				struct netmap_slot *s = &slot[j];
+
+				if (unlikely(!unm_slot_ok(rc, s))) {
+					unm_log_err(UNM_ERR_BUF_IDX, "%s host TX: slot %u: buf_idx %u / len %u invalid, frame dropped",
+						    rc->name, j, s->buf_idx, s->len);
+					unm_slot_repair(rc, s);
+					err = -EINVAL;
+					bad = true;
+				}
+				len += s->len;
+				nfrag++;
+				j = unm_ring_next(j, n);
+				if (!(s->flags & NS_MOREFRAG)) {
+					whole = true;
+					break;
+				}
+				if (j == head)
+					break;
 			}
-			if (unlikely(s->len > maxlen)) {
+			if (!whole) {
+				/* the rest of the chain is not released yet */
+				j = first;
+				partial = true;
+				break;
+			}
+			if (unlikely(bad))
+				continue;
+			/* the MTU, the header and a VLAN tag if there is one */
+			maxlen = p->mtu + ETH_HLEN;
+			if (slot[first].len >= ETH_HLEN && frame_tagged(slot_buf(rc, &slot[first])))
+				maxlen += 4;
+			if (unlikely(len > maxlen)) {
 				p->tx_long++;
 				unm_log_err(UNM_ERR_LEN, "%s host TX: slot %u: %u-byte frame longer than the MTU (%u + header), dropped",
-					    rc->name, j, s->len, p->mtu);
+					    rc->name, first, len, p->mtu);
 				continue;
 			}
-			if (unlikely(s->len < ETH_HLEN)) {
+			if (unlikely(len < ETH_HLEN)) {
 				p->tx_short++;
 				continue;
 			}
-			iov[cnt].iov_base = slot_buf(rc, s);
-			iov[cnt].iov_len = s->len;
+			if (nio + nfrag > HOST_TX_IOV) {
+				if (unlikely(!cnt)) {
+					p->tx_long++;
+					unm_log_err(UNM_ERR_LEN, "%s host TX: slot %u: frame of %u slots (max %u), dropped",
+						    rc->name, first, nfrag, HOST_TX_IOV);
+					continue;
+				}
+				j = first;	/* in the next batch */
+				break;
+			}
 			memset(&msg[cnt], 0, sizeof(msg[cnt]));
-			msg[cnt].msg_hdr.msg_iov = &iov[cnt];
-			msg[cnt].msg_hdr.msg_iovlen = 1;
-			idx[cnt++] = j;
+			msg[cnt].msg_hdr.msg_iov = &iov[nio];
+			for (k = first; k != j; k = unm_ring_next(k, n)) {
+				if (!slot[k].len)
+					continue;
+				iov[nio].iov_base = slot_buf(rc, &slot[k]);
+				iov[nio++].iov_len = slot[k].len;
+				msg[cnt].msg_hdr.msg_iovlen++;
+			}
+			idx[cnt++] = first;
 		}
 		k = 0;
 		while (k < cnt) {
@@ -165,7 +222,7 @@ static int host_txsync(struct unm_ring_ctx *rc)
 				continue;
 			if (sent < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
 				/* the next sync retries from the first unsent frame */
-				kr->hwcur = idx[k];
+				j = idx[k];
 				goto out;
 			}
 			/* a frame the device refuses: drop it, go on */
@@ -174,15 +231,47 @@ static int host_txsync(struct unm_ring_ctx *rc)
 				    rc->name, idx[k], strerror(errno));
 			k++;
 		}
-		kr->hwcur = j;
 	}
 out:
+	kr->hwcur = j;
 	/* copies: every slot handed over is free again at once */
-	__atomic_store_n(&kr->hwtail, kr->hwcur ? kr->hwcur - 1 : n - 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&kr->hwtail, j ? j - 1 : n - 1, __ATOMIC_RELEASE);
 	return err;
 }
 
-/* What the stack transmitted on IF, into the slots the kernel owns. */
+/*
+ * A VLAN tag the kernel keeps in skb metadata (PACKET_AUXDATA) goes back
+ * into the frame after the addresses, as it was on the wire. Returns the
+ * new length, 0 if the tag does not fit in the buffer.
+ */
+static uint32_t rx_vlan_put(const struct unm_ring_ctx *rc, char *buf, uint32_t len,
+			    const struct msghdr *mh)
+{
+	const struct tpacket_auxdata *aux = NULL;
+	struct cmsghdr *c;
+	uint16_t tag[2];
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c))
+		if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(*aux)))
+			aux = (const void *)CMSG_DATA(c);
+	if (!aux || !(aux->tp_status & TP_STATUS_VLAN_VALID))
+		return len;
+	if (len + 4 > rc->buf_size || len < 2 * ETH_ALEN)
+		return 0;
+	tag[0] = htons((aux->tp_status & TP_STATUS_VLAN_TPID_VALID) && aux->tp_vlan_tpid ?
+		       aux->tp_vlan_tpid : ETH_P_8021Q);
+	tag[1] = htons(aux->tp_vlan_tci);
+	memmove(buf + 2 * ETH_ALEN + 4, buf + 2 * ETH_ALEN, len - 2 * ETH_ALEN);
+	memcpy(buf + 2 * ETH_ALEN, tag, 4);
+	return len + 4;
+}
+
+/*
+ * What the stack transmitted on IF, into the slots the kernel owns. A frame
+ * longer than a buffer (IF's MTU over the buffer size) is dropped and
+ * counted, not split: the helper has no scatter-gather to receive into.
+ */
 static int host_rxsync(struct unm_ring_ctx *rc)
 {
 	struct host_port *p = host_port(rc);
@@ -191,6 +280,10 @@ static int host_rxsync(struct unm_ring_ctx *rc)
 	uint32_t n = kr->num_slots, head = kr->rhead, j, tail, room;
 	struct mmsghdr msg[HOST_BATCH];
 	struct iovec iov[HOST_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+		struct cmsghdr align;
+	} cm[HOST_BATCH];
 	int err = 0, got, i;
 	bool moved = false;
 
@@ -218,19 +311,26 @@ static int host_rxsync(struct unm_ring_ctx *rc)
 			memset(&msg[k], 0, sizeof(msg[k]));
 			msg[k].msg_hdr.msg_iov = &iov[k];
 			msg[k].msg_hdr.msg_iovlen = 1;
+			msg[k].msg_hdr.msg_control = cm[k].buf;
+			msg[k].msg_hdr.msg_controllen = sizeof(cm[k].buf);
 		}
 		got = recvmmsg(p->sock, msg, cnt, MSG_DONTWAIT | MSG_TRUNC, NULL);
 		if (got <= 0)
 			break;
 		/*
 		 * Frame i was received into the buffer of slot tail + i; a
-		 * truncated one is dropped and the next frames move down a slot.
+		 * dropped one leaves its slot, and the next frames move down.
 		 */
 		for (i = 0, j = tail, k = tail; i < got; i++, k = unm_ring_next(k, n)) {
 			struct netmap_slot *s = &slot[j];
+			uint32_t len = msg[i].msg_len;
 
-			if (unlikely(msg[i].msg_hdr.msg_flags & MSG_TRUNC ||
-				     msg[i].msg_len > rc->buf_size)) {
+			if (unlikely(msg[i].msg_hdr.msg_flags & MSG_TRUNC || len > rc->buf_size)) {
+				p->rx_trunc++;
+				continue;
+			}
+			len = rx_vlan_put(rc, slot_buf(rc, &slot[k]), len, &msg[i].msg_hdr);
+			if (unlikely(!len)) {
 				p->rx_trunc++;
 				continue;
 			}
@@ -242,7 +342,7 @@ static int host_rxsync(struct unm_ring_ctx *rc)
 				s->flags |= NS_BUF_CHANGED;
 				slot[k].flags |= NS_BUF_CHANGED;
 			}
-			s->len = msg[i].msg_len;
+			s->len = len;
 			s->flags &= NS_BUF_CHANGED;
 			j = unm_ring_next(j, n);
 			room--;
@@ -473,7 +573,8 @@ static int helper_create(struct host_port *p, const uint8_t mac[ETH_ALEN])
 	sll.sll_ifindex = if_nametoindex(HOST_PEER_NAME);
 	if (!sll.sll_ifindex || bind(p->sock, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
 	    setsockopt(p->sock, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0 ||
-	    setsockopt(p->sock, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
+	    setsockopt(p->sock, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0 ||
+	    setsockopt(p->sock, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0)
 		err = -errno;
 	else
 		setsockopt(p->sock, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
@@ -498,6 +599,8 @@ static void host_port_free(struct host_port *p)
 		close(p->capture_link);
 	if (p->inject_link >= 0)
 		close(p->inject_link);
+	if (p->unmark_link >= 0)
+		close(p->unmark_link);
 	if (p->skel)
 		unm_host_redirect__destroy(p->skel);
 	if (p->sock >= 0)
@@ -557,6 +660,7 @@ static bool pid_alive(pid_t pid)
 
 static int host_attach(uint16_t pidx)
 {
+	LIBBPF_OPTS(bpf_link_create_opts, last, .flags = HOST_F_AFTER);
 	struct unm_kport *port = &unm_k->ports[pidx];
 	struct host_port *p;
 	uint8_t mac[ETH_ALEN];
@@ -579,7 +683,7 @@ static int host_attach(uint16_t pidx)
 	if (!p)
 		return -ENOMEM;
 	p->pidx = pidx;
-	p->ns_fd = p->sock = p->capture_link = p->inject_link = -1;
+	p->ns_fd = p->sock = p->capture_link = p->inject_link = p->unmark_link = -1;
 	memcpy(p->ifname, port->name, strnlen(port->name, sizeof(p->ifname) - 1));
 	p->ifindex = if_nametoindex(p->ifname);
 	if (!p->ifindex) {
@@ -616,9 +720,18 @@ static int host_attach(uint16_t pidx)
 	}
 	p->skel->rodata->helper_ifindex = p->helper_ifindex;
 	p->skel->rodata->host_ifindex = p->ifindex;
+	p->skel->rodata->inject_mark = UNM_HOST_MARK;
 	err = unm_host_redirect__load(p->skel);
 	if (err)
 		goto out_log;
+	/* last on IF's ingress: whatever runs before it still sees the mark */
+	what = "tcx ingress link on the interface";
+	p->unmark_link = bpf_link_create(bpf_program__fd(p->skel->progs.unm_host_unmark),
+					 p->ifindex, HOST_TCX_INGRESS, &last);
+	if (p->unmark_link < 0) {
+		err = -errno;
+		goto out_log;
+	}
 	/* the return path first: a captured frame is never lost for want of it */
 	what = "tcx ingress link on the helper";
 	p->inject_link = bpf_link_create(bpf_program__fd(p->skel->progs.unm_host_inject),
