@@ -240,11 +240,13 @@ void unm_priv_release_locked(uint32_t slot)
 	struct unm_kpriv *kp = &unm_k->privs[slot];
 	struct unm_mem_local *ml = NULL;
 	struct unm_kport *port;
+	const struct unm_port_ops *ops;
 	char *base = NULL;
-	int dir;
+	int dir, pidx = -1;
 	uint32_t i;
 
 	if (kp->state == UNM_PRIV_REG) {
+		pidx = kp->port;
 		port = &unm_k->ports[kp->port];
 		ml = unm_mem_map(port->mem);
 		base = ml ? ml->base : NULL;
@@ -274,6 +276,12 @@ void unm_priv_release_locked(uint32_t slot)
 		unm_mem_unmap(ml);
 	}
 	memset(kp, 0, sizeof(*kp));
+	/* the port stays: its adapter may drop what this process no longer binds */
+	if (pidx >= 0 && unm_k->ports[pidx].kind) {
+		ops = unm_port_ops_of(&unm_k->ports[pidx]);
+		if (ops && ops->release)
+			ops->release(pidx);
+	}
 }
 
 void unm_close(struct unm_priv_local *pl)

@@ -125,8 +125,12 @@ int unm_port_attach(const struct unm_port_ops **opsp, uint16_t pidx, uint64_t nr
 	mode = admode_get(nr_flags, port->name);
 	if (mode < 0)
 		return mode;
-	if (port->owner_pid && port->owner_pid == unm_pid) {
-		/* this process drives the NIC already: its mode stays */
+	if (port->owner_pid &&
+	    (port->owner_pid == unm_pid || !(port->hwflags & UNM_HW_EMULATED))) {
+		/*
+		 * the mode is set, by this process, or natively by any (AF_XDP
+		 * ports are shared by processes, one per queue): it stays
+		 */
 		emulated = port->hwflags & UNM_HW_EMULATED;
 		if ((mode == UNM_ADMODE_NATIVE && emulated) ||
 		    (mode == UNM_ADMODE_GENERIC && !emulated)) {

@@ -171,6 +171,14 @@ struct unm_kport {
 	 */
 	uint16_t nhost[2];
 	int32_t host_pid;
+	/*
+	 * hw, native mode (afxdp.c): the process whose AF_XDP socket serves
+	 * queue q (0 = none; a dead one's queue is taken over), and the ids
+	 * of the XDP program's bpf_link and XSKMAP, which every process
+	 * driving the NIC shares (0 = none yet; a stale id is attached anew)
+	 */
+	int32_t xsk_pid[UNM_MAX_RINGS];
+	uint32_t xdp_link_id, xdp_map_id;
 };
 
 enum unm_priv_state { UNM_PRIV_FREE = 0, UNM_PRIV_OPEN, UNM_PRIV_REG };
@@ -288,6 +296,12 @@ struct unm_port_ops {
 	int (*bind)(struct unm_priv_local *pl, uint16_t pidx);
 	/* the port is destroyed (locked); base is the caller's mapping or NULL */
 	void (*destroy)(uint16_t pidx, char *base);
+	/*
+	 * Optional: a registration on port pidx went away, the port stays
+	 * (locked): drop the per-process state (sockets) no fd of this
+	 * process binds any more.
+	 */
+	void (*release)(uint16_t pidx);
 };
 
 /* ---- log.c -------------------------------------------------------------- */

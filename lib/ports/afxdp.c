@@ -45,17 +45,33 @@
  * Errors (netmap's errno, a message naming the interface): no such interface
  * ENXIO; interface down ENETDOWN (we do not bring it up behind the user's
  * back; netmap NIC drivers leave that to the user too); ring beyond the
- * queues EINVAL; another process drives the interface EBUSY; another XDP
- * program attached EBUSY.
+ * queues EINVAL; a queue another process serves EBUSY (naming the queue);
+ * another XDP program attached EBUSY.
  *
  * One XDP program per interface (lib/bpf/xsk_redirect.bpf.c) redirects queue
- * q to socket q through an XSKMAP; it is attached by a bpf_link, and the
- * promiscuous mode is a packet-socket membership: both go away with the
- * process, SIGKILL included. No bpffs is needed.
+ * q to socket q through an XSKMAP. The first process attaches it by a
+ * bpf_link and leaves the link and map ids in the shared port; the others
+ * take references by id (bpf_link_get_fd_by_id, bpf_map_get_fd_by_id), so
+ * the program stays while any process holds the port and goes with the last
+ * one, SIGKILL included; an id gone stale (its last holder just died) means
+ * attach anew. Promiscuous mode is a packet-socket membership per process.
+ * No bpffs is needed.
  *
- * Scope: one process drives a NIC port (any number of its fds may bind its
- * rings); another process gets EBUSY naming the interface. The AF_XDP state
- * is per process (struct afx_port), indexed like the shared port table.
+ * Scope: several processes drive one NIC, one process per queue (netmap's
+ * `pkt-gen -i netmap:eth0-0` beside `-i netmap:eth0-1`): a process has a
+ * socket only for the queues its fds bind (IF-N: queue N; a later bind adds
+ * sockets), the owner of each queue is in the shared port (xsk_pid[q]); a
+ * queue served by a live process is EBUSY, a dead one's is taken over (its
+ * kernel-owned RX slots go back to the fill ring, its TX in flight is
+ * forgotten). The AF_XDP state is per process: struct afx_port per port
+ * (indexed like the shared port table) and struct afx_umem, one UMEM per
+ * region, so ports sharing a region (NM_OPEN_NO_MMAP, @share, one mem id)
+ * share the UMEM and its pinning: every (interface, queue) has its own
+ * fill/completion ring pair (xsk_socket__create_shared). The first socket on
+ * a UMEM is the UMEM's own fd, which stays bound until the UMEM goes: when
+ * no fd binds its queue any more but other sockets use the UMEM, it is
+ * parked (out of the XSKMAP, queue still ours) and the UMEM goes with its
+ * last socket.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -98,38 +114,59 @@
 #define AFX_MIN_CHUNK	2048			/* the kernel's smallest UMEM chunk */
 
 struct afx_queue {
-	struct xsk_socket *xsk;
+	struct xsk_socket *xsk;			/* NULL: no socket for this queue here */
 	struct xsk_ring_cons rx;		/* Single consumer: rxsync of RX q */
 	struct xsk_ring_prod fill;		/* Single producer: rxsync of RX q */
 	struct xsk_ring_prod tx;		/* Single producer: txsync of TX q */
 	struct xsk_ring_cons comp;		/* Single consumer: txsync of TX q */
 	int fd;
 	bool has_rx, has_tx;
+	bool parked;				/* no fd binds it; kept as the UMEM's fd */
 	uint32_t fill_pos;			/* next RX slot whose buffer goes to fill */
 	uint32_t tx_done;			/* first TX slot not completed */
 	uint64_t rx_bad;			/* descriptors with an impossible address */
+	uint64_t *given;			/* buffers in the kernel's hands (RX) */
+};
+
+/* One UMEM per region per process: the region's buffer pool, pinned once. */
+struct afx_umem {
+	struct afx_umem *next;
+	pid_t pid;				/* made by this process (not a fork's parent) */
+	int mslot;				/* region slot ... */
+	uint16_t gen;				/* ... and its generation */
+	struct unm_mem_local *ml;		/* our mapping of the region */
+	uint32_t buf_size, nbufs;
+	struct xsk_umem *umem;
+	unsigned nsock;				/* sockets on it, a parked one included */
+	struct afx_port *anchor;		/* whose socket is the UMEM's own fd */
+	uint16_t anchor_q;
+	bool zerocopy, sg;			/* the first socket's mode, all share it */
+	const char *why;			/* why zero-copy was refused */
 };
 
 struct afx_port {
+	struct afx_port *next;			/* afx_list */
+	pid_t pid;				/* made by this process (not a fork's parent) */
 	uint16_t pidx;				/* index in unm_k->ports */
+	bool gone;				/* the shared port was destroyed */
+	uint32_t ktx, krx;			/* the port's first krings: its identity */
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 	uint16_t nq, ntx, nrx;
-	struct unm_mem_local *ml;		/* our reference on the region mapping */
-	char *area;				/* buffer pool = UMEM */
+	struct afx_umem *um;			/* set with the first socket */
 	uint32_t buf_size, nbufs, shift;	/* shift: log2(buf_size) or 0 */
-	struct xsk_umem *umem;
-	struct unm_xsk_redirect *skel;
-	struct bpf_link *link;			/* native XDP */
-	int link_fd;				/* generic XDP: the link's fd */
+	struct unm_xsk_redirect *skel;		/* this process loaded the program */
+	int link_fd;				/* our reference on the bpf_link */
+	int map_fd;				/* the XSKMAP (the skeleton's, or by id) */
 	int promisc_fd;
-	bool zerocopy, xdp_generic;
+	bool zerocopy, xdp_generic, xdp_shared;
 	bool sg;				/* multi-buffer: NS_MOREFRAG <-> XDP_PKT_CONTD */
-	uint64_t *given;			/* buffers in the kernel's hands (RX) */
 	struct afx_queue q[];
 };
 
 static struct afx_port *afx_ports[UNM_MAX_PORTS];
+static struct afx_port *afx_list;		/* all of them, parked-only ones too */
+static struct afx_umem *afx_umems;
 
 /* ---- names and geometry ---------------------------------------------------- */
 
@@ -255,12 +292,16 @@ static int afx_geometry(const struct unm_portspec *spec, const struct nmreq_regi
 static inline struct afx_queue *afx_queue(const struct unm_ring_ctx *rc)
 {
 	struct afx_port *p = afx_ports[rc->kr->port];
+	struct afx_queue *q;
 
-	if (likely(p))
-		return &p->q[rc->kr->ring_id];
-	/* an fd received from the process that drives the NIC (SCM_RIGHTS) */
-	unm_log_err(UNM_ERR_BUSY, "%s ring %u: a NIC ring is synced only by the process that opened the NIC (pid %d)",
-		    rc->name, rc->kr->ring_id, unm_k->ports[rc->kr->port].owner_pid);
+	if (likely(p)) {
+		q = &p->q[rc->kr->ring_id];
+		if (likely(q->xsk && !q->parked))
+			return q;
+	}
+	/* an fd received from another process (SCM_RIGHTS, fork) */
+	unm_log_err(UNM_ERR_BUSY, "%s ring %u: a NIC ring is synced only by the process whose AF_XDP socket serves its queue (pid %d)",
+		    rc->name, rc->kr->ring_id, unm_k->ports[rc->kr->port].xsk_pid[rc->kr->ring_id]);
 	return NULL;
 }
 
@@ -318,7 +359,7 @@ static int afx_txsync(struct unm_ring_ctx *rc)
 
 	if (unlikely(!q || !q->has_tx))
 		return -ENXIO;
-	sg = afx_ports[kr->port]->sg;
+	sg = afx_ports[kr->port]->sg;	/* q != NULL: the port is ours */
 	want = head >= j ? head - j : head + n - j;
 	if (want) {
 		/* validate first: only a valid prefix reaches the kernel */
@@ -375,7 +416,7 @@ static int afx_txsync(struct unm_ring_ctx *rc)
 static int afx_rxsync(struct unm_ring_ctx *rc)
 {
 	struct afx_queue *q = afx_queue(rc);
-	struct afx_port *p = afx_ports[rc->kr->port];
+	struct afx_port *p = afx_ports[rc->kr->port];	/* valid when q is */
 	struct unm_kring *kr = rc->kr;
 	struct netmap_ring *ring = rc->ring;
 	struct netmap_slot *slot = ring->slot;
@@ -410,7 +451,7 @@ static int afx_rxsync(struct unm_ring_ctx *rc)
 				unm_slot_repair(rc, s);	/* scribbled while not owned */
 			*xsk_ring_prod__fill_addr(&q->fill, idx + i) =
 				(uint64_t)s->buf_idx * rc->buf_size - AFX_HEADROOM;
-			given_set(p->given, s->buf_idx);
+			given_set(q->given, s->buf_idx);
 			q->fill_pos = unm_ring_next(q->fill_pos, n);
 		}
 		if (got)
@@ -434,7 +475,7 @@ static int afx_rxsync(struct unm_ring_ctx *rc)
 				    rc->name, kr->ring_id, (unsigned long long)d->addr, d->len);
 			continue;
 		}
-		given_clear(p->given, b);
+		given_clear(q->given, b);
 		s->flags = (d->options & XDP_PKT_CONTD) ? NS_MOREFRAG : 0;
 		if (unlikely(s->buf_idx != b)) {
 			s->buf_idx = b;
@@ -458,109 +499,82 @@ static int afx_rxsync(struct unm_ring_ctx *rc)
 
 /* ---- set-up and teardown (control path, under the control mutex) ---------- */
 
-static void afx_stats_log(struct afx_port *p)
+static bool pid_dead(pid_t pid)
 {
-	struct xdp_statistics st;
-	socklen_t len;
-	unsigned i;
+	uint64_t start;
+	bool zombie;
 
-	for (i = 0; i < p->nq; i++) {
-		len = sizeof(st);
-		if (!p->q[i].xsk || getsockopt(p->q[i].fd, SOL_XDP, XDP_STATISTICS, &st, &len))
-			continue;
-		if (st.rx_dropped || st.rx_invalid_descs || st.tx_invalid_descs ||
-		    st.rx_ring_full || st.rx_fill_ring_empty_descs || p->q[i].rx_bad)
-			unm_log(UNM_LOG_INFO, "%s queue %u: rx_dropped %llu (no fill buffer, or longer than a buffer) rx_ring_full %llu fill_empty %llu rx_invalid %llu tx_invalid %llu bad_desc %llu",
-				p->ifname, i, (unsigned long long)st.rx_dropped,
-				(unsigned long long)st.rx_ring_full,
-				(unsigned long long)st.rx_fill_ring_empty_descs,
-				(unsigned long long)st.rx_invalid_descs,
-				(unsigned long long)st.tx_invalid_descs,
-				(unsigned long long)p->q[i].rx_bad);
-	}
+	return unm_proc_start_time(pid, &start, &zombie) < 0 || zombie;
+}
+
+/* p still stands for the shared port it was made for */
+static bool afx_port_live(const struct afx_port *p)
+{
+	const struct unm_kport *port = &unm_k->ports[p->pidx];
+
+	return !p->gone && afx_ports[p->pidx] == p && port->kind == UNM_PORT_HW &&
+	       port->kring[0][UNM_TX] == p->ktx && port->kring[0][UNM_RX] == p->krx;
+}
+
+static void afx_queue_stats_log(struct afx_port *p, unsigned qi)
+{
+	struct afx_queue *q = &p->q[qi];
+	struct xdp_statistics st;
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, &st, &len))
+		return;
+	if (st.rx_dropped || st.rx_invalid_descs || st.tx_invalid_descs ||
+	    st.rx_ring_full || st.rx_fill_ring_empty_descs || q->rx_bad)
+		unm_log(UNM_LOG_INFO, "%s queue %u: rx_dropped %llu (no fill buffer, or longer than a buffer) rx_ring_full %llu fill_empty %llu rx_invalid %llu tx_invalid %llu bad_desc %llu",
+			p->ifname, qi, (unsigned long long)st.rx_dropped,
+			(unsigned long long)st.rx_ring_full,
+			(unsigned long long)st.rx_fill_ring_empty_descs,
+			(unsigned long long)st.rx_invalid_descs,
+			(unsigned long long)st.tx_invalid_descs,
+			(unsigned long long)q->rx_bad);
 }
 
 /*
- * Put back in the RX rings' kernel-owned slots the buffers the kernel held,
- * so that destroying the rings frees each buffer once (only needed when the
- * kernel returned buffers out of order; a no-op otherwise).
+ * Put back in RX ring qi's kernel-owned slots the buffers the kernel held
+ * (its socket is closed), so that the ring's next user, or its destruction,
+ * sees each buffer once (only needed when the kernel returned buffers out of
+ * order; a no-op otherwise).
  */
-static void afx_rx_slots_fixup(struct afx_port *p, char *base)
+static void afx_rx_slots_fixup(struct afx_port *p, unsigned qi)
 {
 	struct unm_kport *port = &unm_k->ports[p->pidx];
-	uint32_t words = (p->nbufs + 63) / 64, w = 0, q, j;
+	struct afx_queue *q = &p->q[qi];
+	struct unm_kring *kr = &unm_k->krings[port->kring[0][UNM_RX] + qi];
+	struct netmap_ring *ring = (struct netmap_ring *)(p->um->ml->base + kr->ring_ofs);
+	uint32_t words = (p->nbufs + 63) / 64, w = 0, j;
+	uint32_t n = kr->num_slots, stop = kr->hwcur ? kr->hwcur - 1 : n - 1;
 	int pass;
 
 	for (pass = 0; pass < 2; pass++)
-		for (q = 0; q < p->nrx; q++) {
-			struct unm_kring *kr = &unm_k->krings[port->kring[0][UNM_RX] + q];
-			struct netmap_ring *ring = (struct netmap_ring *)(base + kr->ring_ofs);
-			uint32_t n = kr->num_slots, stop = kr->hwcur ? kr->hwcur - 1 : n - 1;
+		for (j = kr->hwtail; j != q->fill_pos && j != stop; j = unm_ring_next(j, n)) {
+			struct netmap_slot *s = &ring->slot[j];
+			uint32_t b = s->buf_idx;
 
-			for (j = kr->hwtail; j != p->q[q].fill_pos && j != stop;
-			     j = unm_ring_next(j, n)) {
-				struct netmap_slot *s = &ring->slot[j];
-				uint32_t b = s->buf_idx;
-
-				if (pass == 0) {
-					if (b < p->nbufs && (p->given[b / 64] & (1ULL << (b % 64))))
-						given_clear(p->given, b);
-					else
-						s->flags |= NS_MOREFRAG;	/* marks "fix me" */
-					continue;
-				}
-				if (!(s->flags & NS_MOREFRAG))
-					continue;
-				s->flags = 0;
-				while (w < words && !p->given[w])
-					w++;
-				if (w == words) {
-					s->buf_idx = 0;
-					continue;
-				}
-				s->buf_idx = w * 64 + __builtin_ctzll(p->given[w]);
-				given_clear(p->given, s->buf_idx);
+			if (pass == 0) {
+				if (b < p->nbufs && (q->given[b / 64] & (1ULL << (b % 64))))
+					given_clear(q->given, b);
+				else
+					s->flags |= NS_MOREFRAG;	/* marks "fix me" */
+				continue;
 			}
+			if (!(s->flags & NS_MOREFRAG))
+				continue;
+			s->flags = 0;
+			while (w < words && !q->given[w])
+				w++;
+			if (w == words) {
+				s->buf_idx = 0;		/* the next user's priming repairs it */
+				continue;
+			}
+			s->buf_idx = w * 64 + __builtin_ctzll(q->given[w]);
+			given_clear(q->given, s->buf_idx);
 		}
-}
-
-static void afx_port_free(struct afx_port *p, char *base)
-{
-	unsigned i;
-
-	afx_stats_log(p);
-	if (p->link)
-		bpf_link__destroy(p->link);
-	if (p->link_fd >= 0)
-		close(p->link_fd);
-	if (p->skel)
-		unm_xsk_redirect__destroy(p->skel);
-	for (i = 0; i < p->nq; i++)
-		if (p->q[i].xsk)
-			xsk_socket__delete(p->q[i].xsk);
-	if (p->umem)
-		xsk_umem__delete(p->umem);
-	if (p->promisc_fd >= 0)
-		close(p->promisc_fd);
-	if (base && p->given)
-		afx_rx_slots_fixup(p, base);
-	free(p->given);
-	if (p->ml)
-		unm_mem_unmap(p->ml);
-	free(p);
-}
-
-static int afx_promisc(struct afx_port *p)
-{
-	struct packet_mreq mr = { .mr_ifindex = p->ifindex, .mr_type = PACKET_MR_PROMISC };
-
-	/* protocol 0: the socket receives nothing, it only holds the membership */
-	p->promisc_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (p->promisc_fd < 0)
-		return -errno;
-	if (setsockopt(p->promisc_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
-		return -errno;
-	return 0;
 }
 
 static uint32_t pow2_at_least(uint32_t v)
@@ -572,9 +586,93 @@ static uint32_t pow2_at_least(uint32_t v)
 	return r;
 }
 
-static int afx_socket(struct afx_port *p, unsigned qi, const struct unm_kport *port,
-		      uint16_t bind_mode)
+/*
+ * This process's UMEM over region mslot, registered (pinned) at first use,
+ * for queue qi's socket: the UMEM's own fill/completion rings are that
+ * queue's (libxdp unmaps them if a bind attempt fails and they are not).
+ */
+static struct afx_umem *afx_umem_get(struct afx_port *p, int mslot, unsigned qi, int *errp)
 {
+	struct unm_memreg *m = &unm_k->mems[mslot];
+	struct xsk_umem_config ucfg = {
+		/* every ring of every port on it: fill > frames given + a batch */
+		.fill_size = 2 * UNM_MAX_SLOTS,
+		.comp_size = UNM_MAX_SLOTS,
+		.frame_size = m->p.buf_size + AFX_HEADROOM,
+		.flags = XDP_UMEM_UNALIGNED_CHUNK_FLAG,
+	};
+	struct timespec t0, t1;
+	struct afx_umem *um;
+	int err;
+
+	for (um = afx_umems; um; um = um->next)
+		if (um->pid == unm_pid && um->mslot == mslot && um->gen == m->gen)
+			return um;
+	um = calloc(1, sizeof(*um));
+	if (!um) {
+		*errp = -ENOMEM;
+		return NULL;
+	}
+	um->pid = unm_pid;
+	um->mslot = mslot;
+	um->gen = m->gen;
+	um->buf_size = m->p.buf_size;
+	um->nbufs = m->p.buf_num;
+	um->ml = unm_mem_map(mslot);
+	if (!um->ml) {
+		free(um);
+		*errp = -ENOMEM;
+		return NULL;
+	}
+	if (ucfg.frame_size > 4096)
+		ucfg.frame_size = 4096;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = xsk_umem__create(&um->umem, um->ml->base + m->buf_ofs,
+			       (uint64_t)um->nbufs * um->buf_size, &p->q[qi].fill, &p->q[qi].comp,
+			       &ucfg);
+	if (err) {
+		unm_log(UNM_LOG_ERR, "%s: AF_XDP UMEM over mem %u (%u x %u bytes): %s%s", p->ifname,
+			m->id, um->nbufs, um->buf_size, strerror(-err),
+			err == -ENOBUFS || err == -ENOMEM || err == -EPERM ?
+			" (locked-memory limit? needs CAP_IPC_LOCK or a larger ulimit -l)" : "");
+		unm_mem_unmap(um->ml);
+		free(um);
+		*errp = err;
+		return NULL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	unm_log(UNM_LOG_DEBUG, "mem %u: AF_XDP UMEM over the buffer pool (%u x %u bytes) registered in %.3f s",
+		m->id, um->nbufs, um->buf_size,
+		(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	um->next = afx_umems;
+	afx_umems = um;
+	return um;
+}
+
+/* The UMEM's last socket went: unregister it (unpins the pool). */
+static void afx_umem_put(struct afx_umem *um)
+{
+	struct afx_umem **pp;
+	struct afx_port *p;
+
+	if (um->nsock)
+		return;
+	for (p = afx_list; p; p = p->next)
+		if (p->um == um)
+			p->um = NULL;
+	for (pp = &afx_umems; *pp; pp = &(*pp)->next)
+		if (*pp == um) {
+			*pp = um->next;
+			break;
+		}
+	xsk_umem__delete(um->umem);
+	unm_mem_unmap(um->ml);
+	free(um);
+}
+
+static int afx_socket(struct afx_port *p, unsigned qi, uint16_t bind_mode)
+{
+	struct unm_kport *port = &unm_k->ports[p->pidx];
 	struct afx_queue *q = &p->q[qi];
 	struct xsk_socket_config cfg = {
 		.rx_size = pow2_at_least(port->nslots[0][UNM_RX]),
@@ -583,16 +681,247 @@ static int afx_socket(struct afx_port *p, unsigned qi, const struct unm_kport *p
 		.bind_flags = bind_mode | XDP_USE_NEED_WAKEUP,
 	};
 
-	return xsk_socket__create_shared(&q->xsk, p->ifname, qi, p->umem,
+	return xsk_socket__create_shared(&q->xsk, p->ifname, qi, p->um->umem,
 					 q->has_rx ? &q->rx : NULL, q->has_tx ? &q->tx : NULL,
 					 &q->fill, &q->comp, &cfg);
 }
 
-static int afx_xdp_attach_quiet(struct afx_port *p)
+/* The first socket on a UMEM picks the mode every later one shares. */
+static int afx_socket_first(struct afx_port *p, unsigned qi)
 {
-	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = XDP_FLAGS_SKB_MODE);
-	int map_fd, prog_fd, lfd, err;
-	unsigned i;
+	/* zero-copy if the driver has it, multi-buffer if the kernel has it */
+	static const uint16_t modes[] = {
+		XDP_ZEROCOPY | XDP_USE_SG, XDP_ZEROCOPY, XDP_COPY | XDP_USE_SG, XDP_COPY,
+	};
+	struct afx_umem *um = p->um;
+	struct xdp_options opts;
+	socklen_t optlen = sizeof(opts);
+	unsigned k;
+	int err = -EINVAL;
+
+	for (k = 0; k < ARRAY_SIZE(modes); k++) {
+		err = afx_socket(p, qi, modes[k]);
+		if (!err) {
+			um->sg = modes[k] & XDP_USE_SG;
+			break;
+		}
+		p->q[qi].xsk = NULL;
+		if (modes[k] & XDP_ZEROCOPY)
+			um->why = strerror(-err);
+		if (err == -EBUSY)
+			break;		/* the queue is bound by another AF_XDP user */
+	}
+	if (err)
+		return err;
+	if (getsockopt(xsk_socket__fd(p->q[qi].xsk), SOL_XDP, XDP_OPTIONS, &opts, &optlen) == 0)
+		um->zerocopy = !!(opts.flags & XDP_OPTIONS_ZEROCOPY);
+	um->anchor = p;
+	um->anchor_q = qi;
+	return 0;
+}
+
+/*
+ * The RX ring's kernel-owned slots [hwtail, hwcur - 1) to the fill ring:
+ * [0, n - 1) on a fresh ring, what a previous owner left otherwise.
+ */
+static int afx_fill_prime(struct afx_port *p, unsigned qi)
+{
+	struct unm_kport *port = &unm_k->ports[p->pidx];
+	struct unm_memreg *m = &unm_k->mems[port->mem];
+	struct afx_queue *q = &p->q[qi];
+	struct unm_kring *kr = &unm_k->krings[port->kring[0][UNM_RX] + qi];
+	struct netmap_ring *ring = (struct netmap_ring *)(p->um->ml->base + kr->ring_ofs);
+	uint32_t n = kr->num_slots, stop = kr->hwcur ? kr->hwcur - 1 : n - 1;
+	uint32_t want = stop >= kr->hwtail ? stop - kr->hwtail : stop + n - kr->hwtail;
+	uint32_t i, j, idx;
+
+	if (want && xsk_ring_prod__reserve(&q->fill, want, &idx) != want) {
+		unm_log(UNM_LOG_ERR, "%s queue %u: fill ring too small for %u slots",
+			p->ifname, qi, n);
+		return -ENOMEM;
+	}
+	for (i = 0, j = kr->hwtail; i < want; i++, j = unm_ring_next(j, n)) {
+		struct netmap_slot *s = &ring->slot[j];
+		uint32_t b = s->buf_idx;
+
+		/* a buffer a previous owner's kernel kept: a fresh one */
+		if ((b < 2 || b >= p->nbufs) && unm_mem_buf_alloc_locked(m, &b)) {
+			unm_log(UNM_LOG_ERR, "%s queue %u: no free buffer for RX slot %u",
+				p->ifname, qi, j);
+			return -ENOMEM;	/* the reserved entries are never submitted */
+		}
+		s->buf_idx = b;
+		*xsk_ring_prod__fill_addr(&q->fill, idx + i) =
+			(uint64_t)b * p->buf_size - AFX_HEADROOM;
+		given_set(q->given, b);
+	}
+	if (want)
+		xsk_ring_prod__submit(&q->fill, want);
+	q->fill_pos = stop;
+	return 0;
+}
+
+static int afx_map_set(struct afx_port *p, unsigned qi)
+{
+	int fd = p->q[qi].fd;
+
+	if (!p->q[qi].has_rx)
+		return 0;
+	if (bpf_map_update_elem(p->map_fd, &qi, &fd, BPF_ANY)) {
+		int err = -errno;
+
+		unm_log(UNM_LOG_ERR, "%s: XSKMAP entry %u: %s", p->ifname, qi, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static void afx_queue_close(struct afx_port *p, unsigned qi);
+
+/* A socket for queue qi, which must not be served by another live process. */
+static int afx_queue_open(struct afx_port *p, unsigned qi)
+{
+	struct unm_kport *port = &unm_k->ports[p->pidx];
+	struct afx_queue *q = &p->q[qi];
+	struct unm_kring *kr;
+	struct afx_port *o;
+	int32_t owner = port->xsk_pid[qi];
+	bool first;
+	int err;
+
+	if (owner && owner != unm_pid && !pid_dead(owner)) {
+		unm_log(UNM_LOG_ERR, "%s: NIC port already open in process %d on queue %u (one process per queue)",
+			p->ifname, owner, qi);
+		return -EBUSY;
+	}
+	for (o = afx_list; o; o = o->next)
+		if (o != p && o->pid == unm_pid && o->ifindex == p->ifindex && qi < o->nq &&
+		    o->q[qi].xsk) {
+			unm_log(UNM_LOG_ERR, "%s queue %u: still bound by this process's UMEM of a closed port (it goes with that UMEM's last socket)",
+				p->ifname, qi);
+			return -EBUSY;
+		}
+	if (!p->um) {
+		p->um = afx_umem_get(p, port->mem, qi, &err);
+		if (!p->um)
+			return err;
+	}
+	q->has_tx = qi < p->ntx;
+	q->has_rx = qi < p->nrx;
+	first = !p->um->nsock;
+	err = first ? afx_socket_first(p, qi) : afx_socket(p, qi, 0);
+	if (err) {
+		unm_log(UNM_LOG_ERR, "%s queue %u: AF_XDP socket: %s%s", p->ifname, qi,
+			strerror(-err), err == -EBUSY ?
+			" (the queue is bound by another AF_XDP program)" : "");
+		q->xsk = NULL;
+		if (first)
+			afx_umem_put(p->um);
+		return err;
+	}
+	p->um->nsock++;
+	q->fd = xsk_socket__fd(q->xsk);
+	q->parked = false;
+	q->rx_bad = 0;
+	p->zerocopy = p->um->zerocopy;
+	p->sg = p->um->sg;
+	port->xsk_pid[qi] = unm_pid;
+	if (q->has_rx) {
+		q->given = calloc((p->nbufs + 63) / 64, sizeof(uint64_t));
+		err = q->given ? afx_fill_prime(p, qi) : -ENOMEM;
+		err = err ?: afx_map_set(p, qi);
+		if (err) {
+			afx_queue_close(p, qi);
+			return err;
+		}
+	}
+	if (q->has_tx) {
+		/* what a previous owner had in flight went with its socket */
+		kr = &unm_k->krings[port->kring[0][UNM_TX] + qi];
+		q->tx_done = kr->hwcur;
+		__atomic_store_n(&kr->hwtail, kr->hwcur ? kr->hwcur - 1 : kr->num_slots - 1,
+				 __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+/*
+ * No fd of ours binds queue qi any more (or the port goes): its socket goes,
+ * unless it is the UMEM's own fd and other sockets share the UMEM (parked).
+ */
+static void afx_queue_close(struct afx_port *p, unsigned qi)
+{
+	struct afx_queue *q = &p->q[qi];
+	struct afx_umem *um = p->um;
+	bool live = afx_port_live(p), anchor;
+
+	if (!q->xsk)
+		return;
+	if (q->has_rx && !q->parked && p->map_fd >= 0)
+		bpf_map_delete_elem(p->map_fd, &qi);
+	anchor = um->anchor == p && um->anchor_q == qi;
+	if (anchor && um->nsock > 1) {
+		q->parked = true;
+		return;
+	}
+	afx_queue_stats_log(p, qi);
+	xsk_socket__delete(q->xsk);
+	q->xsk = NULL;
+	q->fd = -1;
+	q->parked = false;
+	um->nsock--;
+	if (live && q->given)
+		afx_rx_slots_fixup(p, qi);
+	free(q->given);
+	q->given = NULL;
+	if (live && unm_k->ports[p->pidx].xsk_pid[qi] == unm_pid)
+		unm_k->ports[p->pidx].xsk_pid[qi] = 0;
+	if (anchor)
+		um->anchor = NULL;
+	/* only the parked UMEM fd is left: it goes too, and the UMEM with it */
+	if (um->nsock == 1 && um->anchor && um->anchor->q[um->anchor_q].parked) {
+		afx_queue_close(um->anchor, um->anchor_q);
+		return;
+	}
+	afx_umem_put(um);
+}
+
+/* The XDP program: a reference on the shared link, else attach it. */
+static int afx_xdp_share(struct afx_port *p, const struct unm_kport *port)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	int lfd, mfd;
+
+	if (!port->xdp_link_id || !port->xdp_map_id)
+		return -ENOENT;
+	lfd = bpf_link_get_fd_by_id(port->xdp_link_id);
+	if (lfd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(lfd, &info, &len) || info.type != BPF_LINK_TYPE_XDP ||
+	    info.xdp.ifindex != (__u32)p->ifindex) {
+		close(lfd);
+		return -ENOENT;
+	}
+	mfd = bpf_map_get_fd_by_id(port->xdp_map_id);
+	if (mfd < 0) {
+		close(lfd);
+		return -ENOENT;
+	}
+	p->link_fd = lfd;
+	p->map_fd = mfd;
+	p->xdp_shared = true;
+	return 0;
+}
+
+static int afx_xdp_attach_quiet(struct afx_port *p, struct unm_kport *port)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, skb, .flags = XDP_FLAGS_SKB_MODE);
+	struct bpf_link_info info;
+	struct bpf_map_info minfo;
+	__u32 len;
+	int prog_fd, lfd, err, tries;
 
 	p->skel = unm_xsk_redirect__open_and_load();
 	if (!p->skel) {
@@ -601,44 +930,46 @@ static int afx_xdp_attach_quiet(struct afx_port *p)
 			strerror(-err));
 		return err;
 	}
-	map_fd = bpf_map__fd(p->skel->maps.xsks);
-	for (i = 0; i < p->nq; i++) {
-		int fd = p->q[i].fd;
-
-		if (!p->q[i].has_rx)
-			continue;
-		if (bpf_map_update_elem(map_fd, &i, &fd, BPF_ANY)) {
-			err = -errno;
-			unm_log(UNM_LOG_ERR, "%s: XSKMAP entry %u: %s", p->ifname, i,
-				strerror(-err));
-			return err;
-		}
+	p->map_fd = bpf_map__fd(p->skel->maps.xsks);
+	prog_fd = bpf_program__fd(p->skel->progs.unm_xsk_redirect);
+	/*
+	 * flags 0: the driver's XDP if it has one, else generic. A link whose
+	 * last holder just died may still be attached for a moment: retry.
+	 */
+	for (tries = 0;; tries++) {
+		lfd = bpf_link_create(prog_fd, p->ifindex, BPF_XDP, NULL);
+		err = lfd < 0 ? -errno : 0;
+		if (lfd >= 0 || (err != -EBUSY && err != -EEXIST) || !port->xdp_link_id ||
+		    tries >= 40)
+			break;
+		usleep(25000);
 	}
-	/* flags 0: the driver's XDP if it has one, else the kernel picks generic */
-	p->link = bpf_program__attach_xdp(p->skel->progs.unm_xsk_redirect, p->ifindex);
-	if (p->link) {
-		LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-		if (!bpf_xdp_query(p->ifindex, 0, &q))
-			p->xdp_generic = q.attach_mode == XDP_ATTACHED_SKB;
-		return 0;
-	}
-	err = -errno;
-	if (err == -EBUSY || err == -EEXIST) {
+	if (lfd < 0 && (err == -EBUSY || err == -EEXIST)) {
 		unm_log(UNM_LOG_ERR, "%s: cannot attach the XDP program: another XDP program is attached (%s)",
 			p->ifname, strerror(-err));
 		return -EBUSY;
 	}
-	/* no native XDP in the driver: generic (skb) mode, a raw bpf_link fd */
-	prog_fd = bpf_program__fd(p->skel->progs.unm_xsk_redirect);
-	lfd = bpf_link_create(prog_fd, p->ifindex, BPF_XDP, &opts);
 	if (lfd < 0) {
-		unm_log(UNM_LOG_ERR, "%s: cannot attach the XDP program (native: %s, generic: %s)",
-			p->ifname, strerror(-err), strerror(errno));
-		return -errno;
+		/* no native XDP in the driver: generic (skb) mode */
+		lfd = bpf_link_create(prog_fd, p->ifindex, BPF_XDP, &skb);
+		if (lfd < 0) {
+			unm_log(UNM_LOG_ERR, "%s: cannot attach the XDP program (native: %s, generic: %s)",
+				p->ifname, strerror(-err), strerror(errno));
+			return -errno;
+		}
 	}
 	p->link_fd = lfd;
-	p->xdp_generic = true;
+	/* the ids for the processes that come next */
+	memset(&info, 0, sizeof(info));
+	len = sizeof(info);
+	memset(&minfo, 0, sizeof(minfo));
+	if (!bpf_obj_get_info_by_fd(lfd, &info, &len)) {
+		len = sizeof(minfo);
+		if (!bpf_obj_get_info_by_fd(p->map_fd, &minfo, &len)) {
+			port->xdp_link_id = info.id;
+			port->xdp_map_id = minfo.id;
+		}
+	}
 	return 0;
 }
 
@@ -658,37 +989,172 @@ static int afx_libbpf_print(enum libbpf_print_level level, const char *fmt, va_l
 	return 0;
 }
 
-static int afx_xdp_attach(struct afx_port *p)
+static int afx_xdp_attach(struct afx_port *p, struct unm_kport *port)
 {
-	libbpf_print_fn_t old = libbpf_set_print(afx_libbpf_print);
-	int err = afx_xdp_attach_quiet(p);
+	libbpf_print_fn_t old;
+	LIBBPF_OPTS(bpf_xdp_query_opts, xq);
+	int err = afx_xdp_share(p, port);
 
-	libbpf_set_print(old);
+	if (err) {
+		old = libbpf_set_print(afx_libbpf_print);
+		err = afx_xdp_attach_quiet(p, port);
+		libbpf_set_print(old);
+	}
+	if (!err && !bpf_xdp_query(p->ifindex, 0, &xq))
+		p->xdp_generic = xq.attach_mode == XDP_ATTACHED_SKB;
 	return err;
+}
+
+static int afx_promisc(struct afx_port *p)
+{
+	struct packet_mreq mr = { .mr_ifindex = p->ifindex, .mr_type = PACKET_MR_PROMISC };
+
+	/* protocol 0: the socket receives nothing, it only holds the membership */
+	p->promisc_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (p->promisc_fd < 0)
+		return -errno;
+	if (setsockopt(p->promisc_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
+		return -errno;
+	return 0;
+}
+
+static bool afx_port_has_sockets(const struct afx_port *p)
+{
+	unsigned i;
+
+	for (i = 0; i < p->nq; i++)
+		if (p->q[i].xsk)
+			return true;
+	return false;
+}
+
+/* Drop a port state with no socket left: the XDP reference, promisc, memory. */
+static void afx_port_free(struct afx_port *p)
+{
+	struct unm_kport *port = &unm_k->ports[p->pidx];
+	struct afx_port **pp;
+	unsigned i;
+
+	if (afx_port_live(p) && port->owner_pid == unm_pid) {
+		/* the port's owner (for admode checks): another process serving it */
+		port->owner_pid = 0;
+		for (i = 0; i < p->nq; i++)
+			if (port->xsk_pid[i] && port->xsk_pid[i] != unm_pid &&
+			    !pid_dead(port->xsk_pid[i]))
+				port->owner_pid = port->xsk_pid[i];
+	}
+	if (afx_ports[p->pidx] == p)
+		afx_ports[p->pidx] = NULL;
+	for (pp = &afx_list; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	if (p->link_fd >= 0)
+		close(p->link_fd);
+	if (p->skel)
+		unm_xsk_redirect__destroy(p->skel);
+	else if (p->map_fd >= 0)
+		close(p->map_fd);
+	if (p->promisc_fd >= 0)
+		close(p->promisc_fd);
+	free(p);
+}
+
+/*
+ * The queues the fds of this process bind on p's port (need[]), and whether
+ * any of them binds its NIC rings at all (host rings alone do not).
+ */
+static bool afx_needs(const struct afx_port *p, bool *need)
+{
+	int me = unm_proc_self();
+	bool any = false;
+	uint32_t w, slot;
+	unsigned i;
+
+	memset(need, 0, p->nq * sizeof(*need));
+	if (me < 0 || !afx_port_live(p))
+		return false;
+	for (w = 0; w < ARRAY_SIZE(unm_k->procs[me].holds); w++) {
+		uint64_t bits = unm_k->procs[me].holds[w];
+
+		while (bits) {
+			const struct unm_kpriv *kp;
+
+			slot = w * 64 + __builtin_ctzll(bits);
+			bits &= bits - 1;
+			kp = &unm_k->privs[slot];
+			if (kp->state != UNM_PRIV_REG || kp->port != p->pidx || kp->end ||
+			    kp->mode == NR_REG_SW || kp->mode == NR_REG_ONE_SW)
+				continue;
+			any = true;
+			for (i = kp->qfirst[UNM_TX]; i < kp->qlast[UNM_TX] && i < p->ntx; i++)
+				need[i] = true;
+			for (i = kp->qfirst[UNM_RX]; i < kp->qlast[UNM_RX] && i < p->nrx; i++)
+				need[i] = true;
+		}
+	}
+	return any;
+}
+
+/*
+ * Bring this process's AF_XDP state in line with the fds it still has:
+ * sockets of queues no fd binds go, port states no fd uses go (their XDP
+ * reference and promiscuous membership with them), UMEMs with their last
+ * socket. A fork's child inherited its parent's state: it forgets it (the
+ * sockets and the program are the parent's).
+ */
+static void afx_gc_local(void)
+{
+	bool need[UNM_MAX_RINGS];
+	struct afx_port *p, *next;
+	struct afx_umem **pp;
+	unsigned i;
+
+	for (p = afx_list; p; p = next) {
+		next = p->next;
+		if (p->pid != unm_pid) {
+			struct afx_port **lp;
+
+			if (afx_ports[p->pidx] == p)
+				afx_ports[p->pidx] = NULL;
+			for (lp = &afx_list; *lp != p; lp = &(*lp)->next)
+				;
+			*lp = next;
+			continue;
+		}
+		afx_needs(p, need);
+		for (i = 0; i < p->nq; i++)
+			if (p->q[i].xsk && !p->q[i].parked && !need[i])
+				afx_queue_close(p, i);
+	}
+	/* a close above may have released a parked socket of a port before */
+	for (p = afx_list; p; p = next) {
+		next = p->next;
+		if (!afx_port_has_sockets(p) && (p->gone || !afx_needs(p, need)))
+			afx_port_free(p);
+	}
+	for (pp = &afx_umems; *pp;)
+		if ((*pp)->pid != unm_pid)
+			*pp = (*pp)->next;
+		else
+			pp = &(*pp)->next;
 }
 
 static int afx_attach(uint16_t pidx)
 {
 	struct unm_kport *port = &unm_k->ports[pidx];
 	struct unm_memreg *m = &unm_k->mems[port->mem];
-	struct xsk_umem_config ucfg;
-	struct xdp_options opts;
-	socklen_t optlen = sizeof(opts);
-	struct afx_port *p;
-	const char *why = NULL;
+	struct afx_port *p = afx_ports[pidx];
 	unsigned i, nq;
-	uint32_t j, n;
 	int err;
 
-	if (afx_ports[pidx]) {
-		if (port->owner_pid == unm_pid)
-			return 0;
-		/* state left from a port this slot held before (another process destroyed it) */
-		afx_port_free(afx_ports[pidx], NULL);
-		afx_ports[pidx] = NULL;
-	}
-	if (port->owner_pid && port->owner_pid != unm_pid) {
-		unm_log(UNM_LOG_ERR, "%s: NIC port already open in process %d (one process per NIC for now)",
+	if (p && p->pid == unm_pid && afx_port_live(p))
+		return 0;
+	afx_gc_local();		/* state left from a port this slot held before */
+	if ((port->hwflags & UNM_HW_EMULATED) && port->owner_pid &&
+	    port->owner_pid != unm_pid && !pid_dead(port->owner_pid)) {
+		unm_log(UNM_LOG_ERR, "%s: NIC port already open in process %d in emulated mode",
 			port->name, port->owner_pid);
 		return -EBUSY;
 	}
@@ -703,112 +1169,30 @@ static int afx_attach(uint16_t pidx)
 	p = calloc(1, sizeof(*p) + nq * sizeof(p->q[0]));
 	if (!p)
 		return -ENOMEM;
+	p->pid = unm_pid;
 	p->pidx = pidx;
-	p->promisc_fd = p->link_fd = -1;
+	p->ktx = port->kring[0][UNM_TX];
+	p->krx = port->kring[0][UNM_RX];
+	p->promisc_fd = p->link_fd = p->map_fd = -1;
 	p->nq = nq;
 	p->ntx = port->nrings[0][UNM_TX];
 	p->nrx = port->nrings[0][UNM_RX];
+	p->buf_size = m->p.buf_size;
+	p->nbufs = m->p.buf_num;
+	p->shift = (p->buf_size & (p->buf_size - 1)) ? 0 : __builtin_ctz(p->buf_size);
+	for (i = 0; i < nq; i++)
+		p->q[i].fd = -1;
 	memcpy(p->ifname, port->name, strnlen(port->name, sizeof(p->ifname) - 1));
 	p->ifindex = if_nametoindex(p->ifname);
+	/* in the list from now on: afx_port_free() unlinks it */
+	p->next = afx_list;
+	afx_list = p;
 	if (!p->ifindex) {
 		unm_log(UNM_LOG_ERR, "%s: no such interface", p->ifname);
 		err = -ENXIO;
 		goto out_free;
 	}
-	p->ml = unm_mem_map(port->mem);
-	if (!p->ml) {
-		err = -ENOMEM;
-		goto out_free;
-	}
-	p->buf_size = m->p.buf_size;
-	p->nbufs = m->p.buf_num;
-	p->shift = (p->buf_size & (p->buf_size - 1)) ? 0 : __builtin_ctz(p->buf_size);
-	p->area = p->ml->base + m->buf_ofs;
-	p->given = calloc((p->nbufs + 63) / 64, sizeof(uint64_t));
-	if (!p->given) {
-		err = -ENOMEM;
-		goto out_free;
-	}
-	memset(&ucfg, 0, sizeof(ucfg));
-	ucfg.fill_size = pow2_at_least(2 * port->nslots[0][UNM_RX]);
-	ucfg.comp_size = pow2_at_least(port->nslots[0][UNM_TX]);
-	ucfg.frame_size = p->buf_size + AFX_HEADROOM;
-	if (ucfg.frame_size > 4096)
-		ucfg.frame_size = 4096;
-	ucfg.flags = XDP_UMEM_UNALIGNED_CHUNK_FLAG;
-	for (i = 0; i < nq; i++) {
-		p->q[i].has_tx = i < p->ntx;
-		p->q[i].has_rx = i < p->nrx;
-		p->q[i].fd = -1;
-	}
-	/* the UMEM's own fill/completion rings serve queue 0 */
-	err = xsk_umem__create(&p->umem, p->area, (uint64_t)p->nbufs * p->buf_size,
-			       &p->q[0].fill, &p->q[0].comp, &ucfg);
-	if (err) {
-		unm_log(UNM_LOG_ERR, "%s: AF_XDP UMEM over mem %u (%u x %u bytes): %s%s", p->ifname,
-			m->id, p->nbufs, p->buf_size, strerror(-err),
-			err == -ENOBUFS || err == -ENOMEM || err == -EPERM ?
-			" (locked-memory limit? needs CAP_IPC_LOCK or a larger ulimit -l)" : "");
-		p->umem = NULL;
-		goto out_free;
-	}
-	for (i = 0; i < nq; i++) {
-		if (i == 0) {
-			/* zero-copy if the driver has it, multi-buffer if the kernel has it */
-			static const uint16_t modes[] = {
-				XDP_ZEROCOPY | XDP_USE_SG, XDP_ZEROCOPY,
-				XDP_COPY | XDP_USE_SG, XDP_COPY,
-			};
-			unsigned k;
-
-			for (k = 0; k < ARRAY_SIZE(modes); k++) {
-				err = afx_socket(p, 0, port, modes[k]);
-				if (!err) {
-					p->sg = modes[k] & XDP_USE_SG;
-					break;
-				}
-				if (modes[k] & XDP_ZEROCOPY)
-					why = strerror(-err);
-			}
-		} else {
-			/* shared UMEM: the mode is the first socket's */
-			err = afx_socket(p, i, port, 0);
-		}
-		if (err) {
-			unm_log(UNM_LOG_ERR, "%s queue %u: AF_XDP socket: %s", p->ifname, i,
-				strerror(-err));
-			p->q[i].xsk = NULL;
-			goto out_free;
-		}
-		p->q[i].fd = xsk_socket__fd(p->q[i].xsk);
-	}
-	if (getsockopt(p->q[0].fd, SOL_XDP, XDP_OPTIONS, &opts, &optlen) == 0)
-		p->zerocopy = !!(opts.flags & XDP_OPTIONS_ZEROCOPY);
-	port->hwflags = p->zerocopy ? UNM_HW_ZEROCOPY : 0;
-	/* every RX ring's kernel-owned slots [0, n - 1) to the fill ring */
-	for (i = 0; i < p->nrx; i++) {
-		struct unm_kring *kr = &unm_k->krings[port->kring[0][UNM_RX] + i];
-		struct netmap_ring *ring = (struct netmap_ring *)(p->ml->base + kr->ring_ofs);
-		uint32_t idx;
-
-		n = kr->num_slots;
-		if (xsk_ring_prod__reserve(&p->q[i].fill, n - 1, &idx) != n - 1) {
-			unm_log(UNM_LOG_ERR, "%s queue %u: fill ring too small for %u slots",
-				p->ifname, i, n);
-			err = -ENOMEM;
-			goto out_free;
-		}
-		for (j = 0; j < n - 1; j++) {
-			uint32_t b = ring->slot[j].buf_idx;
-
-			*xsk_ring_prod__fill_addr(&p->q[i].fill, idx + j) =
-				(uint64_t)b * p->buf_size - AFX_HEADROOM;
-			given_set(p->given, b);
-		}
-		xsk_ring_prod__submit(&p->q[i].fill, n - 1);
-		p->q[i].fill_pos = n - 1;
-	}
-	err = afx_xdp_attach(p);
+	err = afx_xdp_attach(p, port);
 	if (err)
 		goto out_free;
 	err = afx_promisc(p);
@@ -817,42 +1201,98 @@ static int afx_attach(uint16_t pidx)
 			p->ifname, strerror(-err));
 		goto out_free;
 	}
-	port->owner_pid = unm_pid;
+	if (!port->owner_pid || port->owner_pid == unm_pid || pid_dead(port->owner_pid))
+		port->owner_pid = unm_pid;
+	port->hwflags &= ~UNM_HW_EMULATED;
 	afx_ports[pidx] = p;
-	unm_log(UNM_LOG_INFO, "%s: AF_XDP, %u TX / %u RX queues, %s mode%s%s%s%s, XDP %s, UMEM = mem %u buffer pool (%u x %u)",
-		p->ifname, p->ntx, p->nrx, p->zerocopy ? "zero-copy" : "copy",
-		why && !p->zerocopy ? " (zero-copy refused: " : "",
-		why && !p->zerocopy ? why : "", why && !p->zerocopy ? ")" : "",
-		p->sg ? ", multi-buffer" : "",
-		p->xdp_generic ? "generic" : "native", m->id, p->nbufs, p->buf_size);
+	unm_log(UNM_LOG_DEBUG, "%s: AF_XDP port, %u TX / %u RX queues, XDP program %s",
+		p->ifname, p->ntx, p->nrx, p->xdp_shared ? "shared (by id)" : "attached");
 	return 0;
 
 out_free:
-	afx_port_free(p, NULL);
+	afx_port_free(p);
 	return err;
 }
 
+/* The shared port goes (locked): every socket of ours on it goes. */
 static void afx_destroy(uint16_t pidx, char *base)
 {
 	struct afx_port *p = afx_ports[pidx];
+	unsigned i;
 
-	if (!p)
-		return;		/* the owner was another process: its state died with it */
+	(void)base;		/* our UMEM's mapping of the same region serves */
+	if (!p || p->pid != unm_pid) {
+		afx_gc_local();
+		return;		/* served by other processes: their state goes with them */
+	}
+	for (i = 0; i < p->nq; i++)
+		afx_queue_close(p, i);
 	afx_ports[pidx] = NULL;
-	afx_port_free(p, base);
+	p->gone = true;
+	if (!afx_port_has_sockets(p))
+		afx_port_free(p);
+	afx_gc_local();
 }
 
-/* An fd of ours bound rings of the port: RX sockets wake its poll(). */
+/* A registration on the port went, the port stays: drop what we no longer bind. */
+static void afx_release(uint16_t pidx)
+{
+	(void)pidx;
+	afx_gc_local();
+}
+
+/*
+ * An fd of ours bound rings of the port: sockets for the queues it binds
+ * that have none here yet; RX sockets wake its poll().
+ */
 static int afx_bind(struct unm_priv_local *pl, uint16_t pidx)
 {
 	struct afx_port *p = afx_ports[pidx];
 	struct unm_kpriv *kp = &unm_k->privs[pl->slot];
+	struct unm_kport *port = &unm_k->ports[pidx];
+	char qs[64] = "";
+	size_t qn = 0;
 	unsigned i;
 	int err;
 
 	if (!p)
 		return -ENXIO;
-	for (i = kp->qfirst[UNM_RX]; i < kp->qlast[UNM_RX] && i < p->nq; i++) {
+	for (i = 0; i < p->nq; i++) {
+		bool tx = i >= kp->qfirst[UNM_TX] && i < kp->qlast[UNM_TX] && i < p->ntx;
+		bool rx = i >= kp->qfirst[UNM_RX] && i < kp->qlast[UNM_RX] && i < p->nrx;
+		struct afx_queue *q = &p->q[i];
+
+		if (!tx && !rx)
+			continue;
+		if (q->xsk && q->parked) {
+			err = afx_map_set(p, i);
+			if (err)
+				return err;
+			q->parked = false;
+		} else if (!q->xsk) {
+			err = afx_queue_open(p, i);
+			if (err)
+				return err;
+			if (qn < sizeof(qs) - 8)
+				qn += snprintf(qs + qn, sizeof(qs) - qn, "%s%u", qn ? "," : "", i);
+		}
+	}
+	if (p->um)
+		port->hwflags = (port->hwflags & ~UNM_HW_ZEROCOPY) |
+				(p->zerocopy ? UNM_HW_ZEROCOPY : 0);
+	if (qn) {
+		struct afx_umem *um = p->um;
+
+		unm_log(UNM_LOG_INFO, "%s: AF_XDP, %u TX / %u RX queues, socket(s) on queue %s, %s mode%s%s%s%s, XDP %s%s, UMEM = mem %u buffer pool (%u x %u)",
+			p->ifname, p->ntx, p->nrx, qs, p->zerocopy ? "zero-copy" : "copy",
+			um->why && !p->zerocopy ? " (zero-copy refused: " : "",
+			um->why && !p->zerocopy ? um->why : "",
+			um->why && !p->zerocopy ? ")" : "", p->sg ? ", multi-buffer" : "",
+			p->xdp_generic ? "generic" : "native",
+			p->xdp_shared ? " (shared)" : "", unm_k->mems[port->mem].id,
+			p->nbufs, p->buf_size);
+	}
+	for (i = kp->qfirst[UNM_RX]; i < kp->qlast[UNM_RX] && i < p->nrx; i++) {
 		err = unm_priv_watch(pl, p->q[i].fd);
 		if (err)
 			return err;
@@ -873,4 +1313,5 @@ const struct unm_port_ops unm_afxdp_ops = {
 	.attach = afx_attach,
 	.bind = afx_bind,
 	.destroy = afx_destroy,
+	.release = afx_release,
 };
