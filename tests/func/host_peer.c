@@ -9,9 +9,14 @@
  *                                   prefixed by "K*" (K such frames); frame i
  *                                   (from 0) carries sequence number i
  *   host_peer sniff IF SECONDS COUNT  a packet socket on IF (this namespace):
- *                                   prints "seq S len L" for each frame of
- *                                   ours, checked byte by byte ("bad ..." if
- *                                   not), until COUNT frames or SECONDS
+ *                                   prints "seq S len L [vlan T]" for each
+ *                                   frame of ours (T: the tag the kernel took
+ *                                   out, PACKET_AUXDATA), checked byte by byte
+ *                                   ("bad ..." if not), until COUNT or SECONDS
+ *   host_peer xmit IF COUNT LEN [TCI]  COUNT frames of LEN bytes sent by a
+ *                                   packet socket on IF (the stack's
+ *                                   dev_queue_xmit), with an 802.1Q tag TCI
+ *                                   in the frame if given
  *   host_peer recv PORT SECONDS COUNT  prints "len L type 0xTTTT [tci T inner
  *                                   0xTTTT]" for each frame on the port's RX
  *                                   rings (host RX for IF^), as in the buffer
@@ -162,14 +167,15 @@ static int do_send(const char *name, int nspec, char **specs)
 static int do_sniff(const char *ifname, double secs, uint32_t count)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)), one = 1;
 	double end = now() + secs;
 	uint8_t buf[65536];
 	uint32_t got = 0;
 	int bad = 0;
 
 	sll.sll_ifindex = if_nametoindex(ifname);
-	if (fd < 0 || !sll.sll_ifindex || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+	if (fd < 0 || !sll.sll_ifindex || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0) {
 		fprintf(stderr, "host_peer: packet socket on %s: %s\n", ifname, strerror(errno));
 		return 2;
 	}
@@ -177,12 +183,28 @@ static int do_sniff(const char *ifname, double secs, uint32_t count)
 	fflush(stdout);
 	while (got < count && now() < end) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		union {
+			char b[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+			struct cmsghdr align;
+		} cm;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = cm.b, .msg_controllen = sizeof(cm.b) };
+		struct cmsghdr *c;
+		char vlan[32] = "";
 		uint32_t seq, i;
 		ssize_t len;
 
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
-		len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		len = recvmsg(fd, &mh, MSG_DONTWAIT);
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			const struct tpacket_auxdata *aux = (const void *)CMSG_DATA(c);
+
+			if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA &&
+			    aux->tp_status & TP_STATUS_VLAN_VALID)
+				snprintf(vlan, sizeof(vlan), " vlan %u", aux->tp_vlan_tci & 0xfff);
+		}
 		if (len < 18 || buf[12] != ETYPE >> 8 || buf[13] != (ETYPE & 0xff))
 			continue;
 		memcpy(&seq, buf + 14, 4);
@@ -194,13 +216,51 @@ static int do_sniff(const char *ifname, double secs, uint32_t count)
 			       buf[i], (uint8_t)(seq * 7 + i));
 			bad = 1;
 		} else {
-			printf("seq %u len %zd\n", seq, len);
+			printf("seq %u len %zd%s\n", seq, len, vlan);
 		}
 		fflush(stdout);
 		got++;
 	}
 	close(fd);
 	return bad;
+}
+
+static int do_xmit(const char *ifname, uint32_t count, uint32_t len, int tci)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	int fd = socket(AF_PACKET, SOCK_RAW, 0);
+	uint8_t buf[2048], *p = buf;
+	uint32_t seq;
+
+	sll.sll_ifindex = if_nametoindex(ifname);
+	if (fd < 0 || !sll.sll_ifindex || len < 18 || len > 1514) {
+		fprintf(stderr, "host_peer: packet socket on %s (len 18..1514): %s\n", ifname,
+			strerror(errno));
+		return 2;
+	}
+	for (seq = 0; seq < count; seq++) {
+		frame_build(buf + 4, len, seq);
+		if (tci >= 0) {
+			/* addresses, the tag, then the rest */
+			memmove(buf, buf + 4, 12);
+			buf[12] = 0x81;
+			buf[13] = 0x00;
+			buf[14] = (uint8_t)(tci >> 8);
+			buf[15] = (uint8_t)tci;
+			p = buf;
+		} else {
+			p = buf + 4;
+		}
+		if (sendto(fd, p, len + (tci >= 0 ? 4 : 0), 0, (struct sockaddr *)&sll,
+			   sizeof(sll)) < 0) {
+			fprintf(stderr, "host_peer: send on %s: %s\n", ifname, strerror(errno));
+			return 1;
+		}
+		usleep(1000);
+	}
+	printf("sent %u\n", count);
+	close(fd);
+	return 0;
 }
 
 static int do_recv(const char *name, double secs, uint32_t count)
@@ -248,8 +308,11 @@ int main(int argc, char **argv)
 		return do_send(argv[2], argc - 3, argv + 3);
 	if (argc == 5 && !strcmp(argv[1], "sniff"))
 		return do_sniff(argv[2], atof(argv[3]), strtoul(argv[4], NULL, 0));
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "xmit"))
+		return do_xmit(argv[2], strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0),
+			       argc == 6 ? atoi(argv[5]) : -1);
 	if (argc == 5 && !strcmp(argv[1], "recv"))
 		return do_recv(argv[2], atof(argv[3]), strtoul(argv[4], NULL, 0));
-	fprintf(stderr, "usage: host_peer send PORT SPEC... | sniff IF SECONDS COUNT | recv PORT SECONDS COUNT\n");
+	fprintf(stderr, "usage: host_peer send PORT SPEC... | sniff IF SECONDS COUNT | xmit IF COUNT LEN [TCI] | recv PORT SECONDS COUNT\n");
 	return 2;
 }
