@@ -5,7 +5,9 @@
  * key q of the XSKMAP. A queue without a socket drops (XDP_DROP is
  * bpf_redirect_map's action for an empty slot): while a netmap port is open on
  * a NIC the host stack does not see that NIC's traffic, as in netmap. The
- * program is attached through a bpf_link, so it goes away with the process.
+ * program is attached through a bpf_link; every process driving the NIC (one
+ * per queue) holds a reference on the link and fills its own queues' XSKMAP
+ * slots, so the program goes away with the last of them.
  *
  * Built by clang into $(BUILD)/gen/xsk_redirect.bpf.o and embedded in the
  * library as a bpftool skeleton ($(BUILD)/gen/xsk_redirect.skel.h): no
