@@ -42,6 +42,11 @@
 
 #define MAX_QUEUES 16
 
+/* copy-mode TX frames per sendto() (linux/if_xdp.h of kernel 6.17) */
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET 9
+#endif
+
 enum bind_mode { BIND_AUTO, BIND_COPY, BIND_ZEROCOPY };
 
 static struct config {
@@ -56,6 +61,7 @@ static struct config {
 	uint32_t frame_size;
 	uint32_t headroom;
 	uint32_t ring_size;
+	uint32_t tx_budget;	/* XDP_MAX_TX_SKB_BUDGET, 0 = the kernel's (32) */
 	int use_poll;
 	int need_wakeup;
 	int touch;
@@ -85,6 +91,7 @@ struct queue {
 	struct xsk_ring_prod fq, tx;
 	struct xsk_ring_cons cq, rx;
 	int zerocopy;
+	uint32_t tx_budget;	/* tx: frames per sendto() in effect */
 	/* results */
 	struct nb_window win;
 	uint64_t pkts, bytes, kicks, kick_errs, t0, t1;
@@ -101,7 +108,7 @@ static void usage(void)
 		"usage: xsk_bare -i IFNAME -m rx|tx [-q Q[,Q...]] [-C CPU[,CPU...]]\n"
 		"                [-d SECS] [-n PKTS] [-I IDLE_SECS] [-b BATCH] [-p]\n"
 		"                [-N] [-c|-z] [-S] [-f FRAMES] [-F FRAME_SIZE]\n"
-		"                [-H HEADROOM] [-r RING_SIZE] [-D DST_MAC] [-t]\n"
+		"                [-H HEADROOM] [-r RING_SIZE] [-D DST_MAC] [-t] [-B BUDGET]\n"
 		"  -q   queues, one socket and thread each (default 0)\n"
 		"  -C   pin queue k's thread to the k-th CPU of the list\n"
 		"  -d   run at most SECS seconds (default 10)\n"
@@ -117,6 +124,9 @@ static void usage(void)
 		"  -H   UMEM frame headroom (default 0)\n"
 		"  -r   RX/TX ring size; fill and completion rings are twice it (default 2048)\n"
 		"  -D   tx: destination MAC (default ff:ff:ff:ff:ff:ff)\n"
+		"  -B   tx, copy mode: frames one sendto() may send (XDP_MAX_TX_SKB_BUDGET,\n"
+		"       kernel >= 6.17; 32..RING_SIZE; default RING_SIZE where the kernel\n"
+		"       has the option, else its fixed 32)\n"
 		"  -t   rx: read each frame's first and last byte\n"
 		"  -U   UMEM in unaligned chunk mode\n"
 		"  -A   rx, with -U: fill frame i at i*FRAME_SIZE+ADJ (ADJ may be < 0)\n"
@@ -246,6 +256,29 @@ static int queue_setup(struct queue *q)
 		       &optlen) == 0)
 		q->zerocopy = !!(opts.flags & XDP_OPTIONS_ZEROCOPY);
 
+	if (cfg.tx) {
+		/*
+		 * Copy mode sends at most 32 frames per sendto() unless the
+		 * socket allows more (kernel >= 6.17): by default allow the
+		 * whole TX ring, so a kick sends all that is queued.
+		 */
+		uint32_t budget = cfg.tx_budget ? cfg.tx_budget : cfg.ring_size;
+
+		if (setsockopt(xsk_socket__fd(q->xsk), SOL_XDP, XDP_MAX_TX_SKB_BUDGET,
+			       &budget, sizeof(budget)) == 0) {
+			q->tx_budget = budget;
+		} else if (cfg.tx_budget) {
+			err = -errno;
+			snprintf(q->errmsg, sizeof(q->errmsg),
+				 "queue %u: XDP_MAX_TX_SKB_BUDGET %u: %s (kernel >= 6.17, 32..%u)",
+				 q->qid, budget, strerror(-err), cfg.ring_size);
+			return err;
+		} else {
+			fprintf(stderr, "xsk_bare: queue %u: XDP_MAX_TX_SKB_BUDGET: %s; "
+				"the kernel's 32 frames per sendto\n", q->qid, strerror(errno));
+			q->tx_budget = 32;
+		}
+	}
 	if (cfg.tx) {
 		/* every frame holds the same 60-byte frame, written once */
 		for (i = 0; i < cfg.nframes; i++)
@@ -469,6 +502,8 @@ static void report(const char *label, uint64_t pkts, double secs,
 	       cfg.need_wakeup ? "need_wakeup" : "no need_wakeup",
 	       cfg.tx ? (cfg.need_wakeup ? "sendto on need_wakeup" : "sendto when flagged") :
 	       cfg.use_poll ? "poll" : "busy");
+	if (cfg.tx && !q->zerocopy)
+		printf(", %u frames per sendto at most", q->tx_budget);
 	printf(", %llu syscalls)\n", (unsigned long long)q->kicks);
 }
 
@@ -502,7 +537,7 @@ int main(int argc, char **argv)
 	unsigned int i;
 
 	memset(cfg.dst, 0xff, sizeof(cfg.dst));
-	while ((opt = getopt(argc, argv, "i:m:q:C:d:n:I:b:pNczSf:F:H:r:D:tUA:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "i:m:q:C:d:n:I:b:pNczSf:F:H:r:D:tUA:B:vh")) != -1) {
 		switch (opt) {
 		case 'i': cfg.ifname = optarg; break;
 		case 'm': mode = optarg; break;
@@ -531,6 +566,7 @@ int main(int argc, char **argv)
 		case 'U': cfg.unaligned = 1; break;
 		case 'A': cfg.fill_adj = strtoll(optarg, NULL, 0); break;
 		case 'v': cfg.verbose = 1; break;
+		case 'B': cfg.tx_budget = (uint32_t)nb_parse_u64("-B", optarg); break;
 		default: usage();
 		}
 	}
