@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * host_redirect.bpf.c - the TC programs behind a NIC's host rings
- * (lib/ports/host.c), all attached on tcx hooks through bpf_links, so they
- * go away with the process:
+ * (lib/ports/host.c). Those on IF are attached on tcx hooks through
+ * bpf_links, so they go away with the process; the one on the helper veth
+ * goes away with the helper:
  *
  *   unm_host_capture  tcx egress of IF: every frame the stack transmits on
  *                     IF goes to the helper veth instead of the wire (its
  *                     other end feeds the host RX ring);
- *   unm_host_inject   tcx ingress of the helper veth: frames the program
- *                     wrote to the host TX ring enter IF's receive path, as
- *                     if received on IF (after IF's XDP hook, so a NIC port's
- *                     XDP program never sees them), marked with inject_mark;
+ *   unm_host_inject   cls_bpf classifier on the helper veth's ingress
+ *                     (clsact): marks the frames the program wrote to the
+ *                     host TX ring with inject_mark and matches them (-1),
+ *                     so that the filter's act_mirred redirects them into
+ *                     IF's receive path, as if received on IF. act_mirred,
+ *                     not bpf_redirect(): it flags the skb as redirected,
+ *                     and generic XDP on IF lets such frames pass (native
+ *                     XDP never sees them: they enter after the driver);
  *   unm_host_unmark   tcx ingress of IF, last in the chain: takes the mark
  *                     off again before the stack sees the frame.
  *
@@ -21,14 +26,13 @@
  * IF (which lets marked frames through). The mark survives the redirect:
  * helper and IF share a namespace, so the skb is not scrubbed of it.
  *
- * The ifindexes and the mark are set in .rodata before the load.
+ * The helper's ifindex and the mark are set in .rodata before the load.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
 const volatile __u32 helper_ifindex;	/* the helper veth end in IF's namespace */
-const volatile __u32 host_ifindex;	/* IF */
 const volatile __u32 inject_mark;	/* UNM_HOST_MARK (lib/core/unm.h) */
 
 SEC("tc")
@@ -42,7 +46,7 @@ SEC("tc")
 int unm_host_inject(struct __sk_buff *skb)
 {
 	skb->mark = inject_mark;
-	return bpf_redirect(host_ifindex, BPF_F_INGRESS);
+	return -1;	/* cls_bpf: a match, with the filter's class; the action runs */
 }
 
 SEC("tc")

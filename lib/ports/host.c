@@ -58,6 +58,9 @@
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/if_packet.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/tc_act/tc_mirred.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
@@ -86,7 +89,7 @@ struct host_port {
 	int ns_fd;				/* the private namespace */
 	int sock;				/* packet socket on the peer end */
 	struct unm_host_redirect *skel;
-	int capture_link, inject_link, unmark_link;
+	int capture_link, unmark_link;
 	uint64_t rx_trunc, tx_long, tx_short, tx_err;
 };
 
@@ -510,6 +513,69 @@ static int veth_create(const struct host_port *p, int orig_fd, const uint8_t mac
 	return nl_talk(&b.h);
 }
 
+/* A clsact qdisc on the helper: the hook of its ingress filter below. */
+static int tc_clsact_add(int ifindex)
+{
+	struct nlbuf b;
+	struct tcmsg *tc;
+
+	memset(&b, 0, sizeof(b));
+	b.h.nlmsg_len = NLMSG_LENGTH(sizeof(*tc));
+	b.h.nlmsg_type = RTM_NEWQDISC;
+	b.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	tc = NLMSG_DATA(&b.h);
+	tc->tcm_family = AF_UNSPEC;
+	tc->tcm_ifindex = ifindex;
+	tc->tcm_handle = TC_H_MAKE(TC_H_CLSACT, 0);
+	tc->tcm_parent = TC_H_CLSACT;
+	nl_put(&b.h, TCA_KIND, "clsact", sizeof("clsact"));
+	return nl_talk(&b.h);
+}
+
+/*
+ * On the helper's ingress: cls_bpf running prog_fd (it marks the frame and
+ * matches it), then act_mirred redirecting it into to_ifindex's ingress.
+ * Not bpf_redirect(): act_mirred flags the skb as redirected, and generic
+ * XDP on IF (a NIC port in AF_XDP copy mode over a driver without native
+ * XDP) then lets it pass instead of taking it back into the NIC RX ring.
+ */
+static int tc_inject_filter_add(int ifindex, int prog_fd, int to_ifindex)
+{
+	struct tc_mirred mirred = {
+		.action = TC_ACT_STOLEN,
+		.eaction = TCA_INGRESS_REDIR,
+		.ifindex = to_ifindex,
+	};
+	struct rtattr *opts, *acts, *act, *aopts;
+	uint32_t fd32 = prog_fd;
+	struct nlbuf b;
+	struct tcmsg *tc;
+
+	memset(&b, 0, sizeof(b));
+	b.h.nlmsg_len = NLMSG_LENGTH(sizeof(*tc));
+	b.h.nlmsg_type = RTM_NEWTFILTER;
+	b.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	tc = NLMSG_DATA(&b.h);
+	tc->tcm_family = AF_UNSPEC;
+	tc->tcm_ifindex = ifindex;
+	tc->tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
+	tc->tcm_info = TC_H_MAKE(1u << 16, htons(ETH_P_ALL));	/* prio 1, all protocols */
+	nl_put(&b.h, TCA_KIND, "bpf", sizeof("bpf"));
+	opts = nl_put(&b.h, TCA_OPTIONS, NULL, 0);
+	nl_put(&b.h, TCA_BPF_FD, &fd32, sizeof(fd32));
+	nl_put(&b.h, TCA_BPF_NAME, "unm_host_inject", sizeof("unm_host_inject"));
+	acts = nl_put(&b.h, TCA_BPF_ACT, NULL, 0);
+	act = nl_put(&b.h, 1, NULL, 0);		/* the first action */
+	nl_put(&b.h, TCA_ACT_KIND, "mirred", sizeof("mirred"));
+	aopts = nl_put(&b.h, TCA_ACT_OPTIONS, NULL, 0);
+	nl_put(&b.h, TCA_MIRRED_PARMS, &mirred, sizeof(mirred));
+	nl_end(&b.h, aopts);
+	nl_end(&b.h, act);
+	nl_end(&b.h, acts);
+	nl_end(&b.h, opts);
+	return nl_talk(&b.h);
+}
+
 static int veth_delete(int ifindex)
 {
 	struct nlbuf b;
@@ -597,8 +663,6 @@ static void host_port_free(struct host_port *p)
 {
 	if (p->capture_link >= 0)
 		close(p->capture_link);
-	if (p->inject_link >= 0)
-		close(p->inject_link);
 	if (p->unmark_link >= 0)
 		close(p->unmark_link);
 	if (p->skel)
@@ -683,7 +747,7 @@ static int host_attach(uint16_t pidx)
 	if (!p)
 		return -ENOMEM;
 	p->pidx = pidx;
-	p->ns_fd = p->sock = p->capture_link = p->inject_link = p->unmark_link = -1;
+	p->ns_fd = p->sock = p->capture_link = p->unmark_link = -1;
 	memcpy(p->ifname, port->name, strnlen(port->name, sizeof(p->ifname) - 1));
 	p->ifindex = if_nametoindex(p->ifname);
 	if (!p->ifindex) {
@@ -719,7 +783,6 @@ static int host_attach(uint16_t pidx)
 		goto out_log;
 	}
 	p->skel->rodata->helper_ifindex = p->helper_ifindex;
-	p->skel->rodata->host_ifindex = p->ifindex;
 	p->skel->rodata->inject_mark = UNM_HOST_MARK;
 	err = unm_host_redirect__load(p->skel);
 	if (err)
@@ -733,13 +796,14 @@ static int host_attach(uint16_t pidx)
 		goto out_log;
 	}
 	/* the return path first: a captured frame is never lost for want of it */
-	what = "tcx ingress link on the helper";
-	p->inject_link = bpf_link_create(bpf_program__fd(p->skel->progs.unm_host_inject),
-					 p->helper_ifindex, HOST_TCX_INGRESS, NULL);
-	if (p->inject_link < 0) {
-		err = -errno;
+	what = "tc ingress filter (act_mirred) on the helper";
+	err = tc_clsact_add(p->helper_ifindex);
+	if (!err)
+		err = tc_inject_filter_add(p->helper_ifindex,
+					   bpf_program__fd(p->skel->progs.unm_host_inject),
+					   p->ifindex);
+	if (err)
 		goto out_log;
-	}
 	what = "tcx egress link on the interface";
 	p->capture_link = bpf_link_create(bpf_program__fd(p->skel->progs.unm_host_capture),
 					  p->ifindex, HOST_TCX_EGRESS, NULL);
