@@ -29,17 +29,24 @@
  *               picks the device queue (AF_PACKET cannot choose one).
  *
  * While the port is open the interface is promiscuous (a packet-socket
- * membership) and, where the kernel has tcx (6.6), a two-instruction
- * SCHED_CLS program returning TC_ACT_SHOT sits on the ingress hook through
+ * membership) and, where the kernel has tcx (6.6), a small SCHED_CLS
+ * program returning TC_ACT_SHOT sits on the ingress hook through
  * a bpf_link, so the host stack does not see the NIC's traffic (packet taps,
  * ours included, run before that hook). Without tcx the stack still sees
  * every received frame, and we say so. Both go away with the process,
  * SIGKILL included: no bpffs, no pinning, no qdisc left behind.
  *
+ * Host rings next to this port (host.c) inject the host TX ring's frames
+ * into IF's receive path with skb->mark UNM_HOST_MARK: the RX sockets carry
+ * a classic BPF filter rejecting that mark (else the frames would loop into
+ * the NIC RX ring), and the drop, first in IF's tcx chain, passes marked
+ * frames on (TCX_NEXT) to host.c's program, which unmarks them.
+ *
  * Scope, as afxdp.c: one process drives the port; other processes get EBUSY
  * naming the interface. The sockets are per process (struct afp_port).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <poll.h>
 #include <stdio.h>

@@ -8,22 +8,34 @@
  *
  * Wiring (all created at the first register of host rings by a process):
  *
- *        IF's namespace                      | private namespace (ours)
- *                                             |
- *   stack --tx--> IF --tcx egress------+      |
- *                 ^   unm_host_capture |      |
- *                 |   redirect         v      |
- *                 |            unmh<ifindex> ===veth=== h  <-- packet socket
- *                 |  tcx ingress       |      |        (host RX: recvmmsg,
- *                 +--unm_host_inject---+      |         host TX: sendmmsg)
- *                    redirect to IF ingress   |
+ *        IF's namespace                          | private namespace (ours)
+ *                                                 |
+ *   stack --tx--> IF --tcx egress----------+      |
+ *                 ^   unm_host_capture     |      |
+ *                 |   bpf_redirect()       v      |
+ *                 |                unmh<ifindex> ===veth=== h  <-- packet socket
+ *                 |  clsact ingress:       |      |        (host RX: recvmmsg,
+ *                 +--cls_bpf unm_host_inject      |         host TX: sendmmsg)
+ *                    (marks) + act_mirred  |      |
+ *                    to IF's ingress ------+      |
  *
  * The helper pair has one end in a network namespace of our own, made with
  * unshare() on the calling thread (which goes straight back) and held only
  * by fds of this process (the namespace fd and the packet socket). When the
  * process exits or is killed those fds close, the namespace dies, and the
- * kernel deletes the veth pair with it: no reaper is needed, and the tcx
- * programs are bpf_links, which go with the process too.
+ * kernel deletes the veth pair with it, its clsact qdisc and filter too: no
+ * reaper is needed, and the tcx programs on IF are bpf_links, which go with
+ * the process.
+ *
+ * Host TX frames enter IF's receive path through act_mirred, not
+ * bpf_redirect(): the kernel then knows them as redirected, and generic XDP
+ * on IF (AF_XDP over a driver without native XDP) lets them pass instead of
+ * taking them back into the NIC RX ring; native XDP never sees them (they
+ * enter after the driver). They carry skb->mark UNM_HOST_MARK up to IF's
+ * tcx ingress, for emulated mode (afpacket.c): its RX packet sockets, which
+ * run first, filter them out, and its drop keeping the stack off IF lets
+ * them through. unm_host_unmark, last on IF's tcx ingress, clears the mark,
+ * so the stack sees the frame as received.
  *
  * Offloads. Frames reach the tcx egress hook before segmentation and
  * checksumming (GSO super-frames, CHECKSUM_PARTIAL). The redirect transmits
@@ -31,7 +43,15 @@
  * off: the kernel's validate_xmit_skb() then segments and checksums them as
  * for any device without those features, so the host RX ring gets wire
  * frames, whatever IF's settings. IF's own settings are never touched, so
- * there is nothing to restore after a crash.
+ * there is nothing to restore after a crash. A VLAN tag the kernel keeps in
+ * skb metadata reaches the packet socket in PACKET_AUXDATA, and rxsync puts
+ * it back into the frame.
+ *
+ * Frames over several slots. Host TX: an NS_MOREFRAG chain is one frame
+ * (one sendmmsg message, an iovec entry per slot). Host RX: a frame longer
+ * than a buffer (IF's MTU over the buffer size) is dropped and counted, not
+ * split. Drops (over the MTU, runts, refused, over a buffer) are counted and
+ * logged at close (UNM_VERBOSE=2).
  *
  * Host TX frames are copied (sendmmsg) into the helper; IPv6 is disabled on
  * both helper ends, and neither has an address, so the helper pair carries
