@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * host.c - the host rings of a NIC port (`IF^`, `IF^N`, `IF*`): one TX and
- * one RX ring between the program and the host's own network stack.
+ * host.c - the host rings of a NIC port (`IF^`, `IF^N`, `IF*`): TX and RX
+ * rings between the program and the host's own network stack (one each by
+ * default; up to HOST_MAX_RINGS, host RX spread by flow hash).
  *
  *   host RX ring  <- what the stack transmits on IF (instead of the wire)
  *   host TX ring  -> delivered to the stack as if received on IF
@@ -99,6 +100,7 @@
 #define HOST_BATCH		64
 #define HOST_TX_IOV		256	/* slots per sendmmsg() batch */
 #define HOST_PEER_NAME		"h"
+#define HOST_MAX_RINGS		16	/* host rings per direction */
 
 struct host_port {
 	uint16_t pidx;
@@ -107,7 +109,14 @@ struct host_port {
 	int ifindex, helper_ifindex;
 	uint32_t mtu;
 	int ns_fd;				/* the private namespace */
-	int sock;				/* packet socket on the peer end */
+	/*
+	 * packet sockets on the peer end, one per host RX ring (a fanout
+	 * group by flow hash when there are several); host TX ring i sends
+	 * on sock[i % nsock]
+	 */
+	int sock[HOST_MAX_RINGS];
+	uint16_t nsock;
+	uint16_t nic_rings[2];			/* host ring i is ring nic_rings[dir] + i */
 	struct unm_host_redirect *skel;
 	int capture_link, unmark_link;
 	uint64_t rx_trunc, tx_long, tx_short, tx_err;
@@ -126,6 +135,12 @@ static inline struct host_port *host_port(const struct unm_ring_ctx *rc)
 	unm_log_err(UNM_ERR_BUSY, "%s host ring: synced only by the process that opened the host rings (pid %d)",
 		    rc->name, unm_k->ports[rc->kr->port].host_pid);
 	return NULL;
+}
+
+/* The packet socket behind a host ring. */
+static inline int host_sock(const struct host_port *p, const struct unm_ring_ctx *rc)
+{
+	return p->sock[(rc->kr->ring_id - p->nic_rings[rc->kr->dir]) % p->nsock];
 }
 
 static inline char *slot_buf(const struct unm_ring_ctx *rc, const struct netmap_slot *s)
@@ -236,7 +251,7 @@ static int host_txsync(struct unm_ring_ctx *rc)
 		}
 		k = 0;
 		while (k < cnt) {
-			sent = sendmmsg(p->sock, msg + k, cnt - k, MSG_DONTWAIT);
+			sent = sendmmsg(host_sock(p, rc), msg + k, cnt - k, MSG_DONTWAIT);
 			if (sent > 0) {
 				k += sent;
 				continue;
@@ -337,7 +352,7 @@ static int host_rxsync(struct unm_ring_ctx *rc)
 			msg[k].msg_hdr.msg_control = cm[k].buf;
 			msg[k].msg_hdr.msg_controllen = sizeof(cm[k].buf);
 		}
-		got = recvmmsg(p->sock, msg, cnt, MSG_DONTWAIT | MSG_TRUNC, NULL);
+		got = recvmmsg(host_sock(p, rc), msg, cnt, MSG_DONTWAIT | MSG_TRUNC, NULL);
 		if (got <= 0)
 			break;
 		/*
@@ -612,13 +627,15 @@ static int veth_delete(int ifindex)
 
 /*
  * In a namespace of our own (this thread only, and back): the veth pair,
- * the packet socket on its private end. Leaves p->ns_fd and p->sock set.
+ * the packet sockets on its private end. Leaves p->ns_fd and p->sock[] set.
  */
 static int helper_create(struct host_port *p, const uint8_t mac[ETH_ALEN])
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	int orig_fd, fd = -1, one = 1, rcvbuf = 4 << 20, err, err2, tries;
+	int orig_fd, fd = -1, one = 1, rcvbuf = 4 << 20, err, err2, tries, fanout, fanout_id = 0;
+	socklen_t len;
 	const char *what;
+	unsigned i;
 
 	orig_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (orig_fd < 0)
@@ -651,19 +668,37 @@ static int helper_create(struct host_port *p, const uint8_t mac[ETH_ALEN])
 		close(fd);
 	if (err)
 		goto out_back;
-	p->sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
-	if (p->sock < 0) {
-		err = -errno;
-		goto out_back;
-	}
 	sll.sll_ifindex = if_nametoindex(HOST_PEER_NAME);
-	if (!sll.sll_ifindex || bind(p->sock, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
-	    setsockopt(p->sock, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0 ||
-	    setsockopt(p->sock, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0 ||
-	    setsockopt(p->sock, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0)
-		err = -errno;
-	else
-		setsockopt(p->sock, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	for (i = 0; i < p->nsock && !err; i++) {
+		int sk = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
+
+		p->sock[i] = sk;
+		if (sk < 0 || !sll.sll_ifindex || bind(sk, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
+		    setsockopt(sk, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0 ||
+		    setsockopt(sk, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0 ||
+		    setsockopt(sk, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0) {
+			err = sll.sll_ifindex ? -errno : -ENODEV;
+			break;
+		}
+		setsockopt(sk, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+		if (p->nsock < 2)
+			break;
+		/* several host RX rings: one fanout group, a flow stays on one ring */
+		what = "packet socket fanout on the helper";
+		fanout = i == 0 ? (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_UNIQUEID) << 16 :
+				  (PACKET_FANOUT_HASH << 16) | fanout_id;
+		if (setsockopt(sk, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(fanout)) < 0) {
+			err = -errno;
+			break;
+		}
+		len = sizeof(fanout);
+		if (i == 0 && getsockopt(sk, SOL_PACKET, PACKET_FANOUT, &fanout, &len) < 0) {
+			err = -errno;
+			break;
+		}
+		if (i == 0)
+			fanout_id = fanout & 0xffff;
+	}
 out_back:
 	if (setns(orig_fd, CLONE_NEWNET) < 0) {
 		err2 = -errno;
@@ -681,14 +716,17 @@ out_log:
 
 static void host_port_free(struct host_port *p)
 {
+	unsigned i;
+
 	if (p->capture_link >= 0)
 		close(p->capture_link);
 	if (p->unmark_link >= 0)
 		close(p->unmark_link);
 	if (p->skel)
 		unm_host_redirect__destroy(p->skel);
-	if (p->sock >= 0)
-		close(p->sock);
+	for (i = 0; i < p->nsock; i++)
+		if (p->sock[i] >= 0)
+			close(p->sock[i]);
 	/* at once rather than when the namespace's cleanup gets to it */
 	if (p->helper_ifindex > 0)
 		veth_delete(p->helper_ifindex);
@@ -749,6 +787,7 @@ static int host_attach(uint16_t pidx)
 	struct host_port *p;
 	uint8_t mac[ETH_ALEN];
 	const char *what;
+	unsigned i;
 	int fd, err;
 
 	if (host_ports[pidx]) {
@@ -763,11 +802,21 @@ static int host_attach(uint16_t pidx)
 			port->name, port->host_pid);
 		return -EBUSY;
 	}
+	if (port->nhost[UNM_TX] > HOST_MAX_RINGS || port->nhost[UNM_RX] > HOST_MAX_RINGS) {
+		unm_log(UNM_LOG_ERR, "%s: %u host TX / %u host RX rings asked, at most %u each",
+			port->name, port->nhost[UNM_TX], port->nhost[UNM_RX], HOST_MAX_RINGS);
+		return -EINVAL;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->pidx = pidx;
-	p->ns_fd = p->sock = p->capture_link = p->unmark_link = -1;
+	p->ns_fd = p->capture_link = p->unmark_link = -1;
+	p->nsock = port->nhost[UNM_RX] ? port->nhost[UNM_RX] : 1;
+	for (i = 0; i < HOST_MAX_RINGS; i++)
+		p->sock[i] = -1;
+	p->nic_rings[UNM_TX] = port->nrings[0][UNM_TX];
+	p->nic_rings[UNM_RX] = port->nrings[0][UNM_RX];
 	memcpy(p->ifname, port->name, strnlen(port->name, sizeof(p->ifname) - 1));
 	p->ifindex = if_nametoindex(p->ifname);
 	if (!p->ifindex) {
@@ -860,10 +909,21 @@ static void host_destroy(uint16_t pidx, char *base)
 static int host_bind(struct unm_priv_local *pl, uint16_t pidx)
 {
 	struct host_port *p = host_ports[pidx];
+	struct unm_kpriv *kp = &unm_k->privs[pl->slot];
+	unsigned i;
+	int err;
 
 	if (!p)
 		return -ENXIO;
-	return unm_priv_watch(pl, p->sock);
+	/* the sockets of the host RX rings this fd binds */
+	for (i = kp->qfirst[UNM_RX]; i < kp->qlast[UNM_RX]; i++) {
+		if (i < p->nic_rings[UNM_RX])
+			continue;
+		err = unm_priv_watch(pl, p->sock[(i - p->nic_rings[UNM_RX]) % p->nsock]);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /*

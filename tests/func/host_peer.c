@@ -18,8 +18,10 @@
  *                                   dev_queue_xmit), with an 802.1Q tag TCI
  *                                   in the frame if given
  *   host_peer recv PORT SECONDS COUNT  prints "len L type 0xTTTT [tci T inner
- *                                   0xTTTT]" for each frame on the port's RX
- *                                   rings (host RX for IF^), as in the buffer
+ *                                   0xTTTT] ring R" for each frame on the
+ *                                   port's RX rings (host RX for IF^), as in
+ *                                   the buffer, after "ready: host rings T TX
+ *                                   R RX, bound RX rings F..L"
  *
  * Frames: broadcast, source 02:00:00:00:00:02, ethertype 0x88b5 (local
  * experimental), the 32-bit sequence number, then bytes (seq * 7 + i) & 0xff.
@@ -273,7 +275,8 @@ static int do_recv(const char *name, double secs, uint32_t count)
 		fprintf(stderr, "host_peer: %s: %s\n", name, strerror(errno));
 		return 2;
 	}
-	printf("ready\n");
+	printf("ready: host rings %u TX %u RX, bound RX rings %u..%u\n", d->nifp->ni_host_tx_rings,
+	       d->nifp->ni_host_rx_rings, d->first_rx_ring, d->last_rx_ring);
 	fflush(stdout);
 	while (got < count && now() < end) {
 		struct pollfd pfd = { .fd = d->fd, .events = POLLIN };
@@ -287,10 +290,10 @@ static int do_recv(const char *name, double secs, uint32_t count)
 				const uint8_t *p = (const uint8_t *)NETMAP_BUF(ring, s->buf_idx);
 
 				if (s->len >= 18 && p[12] == 0x81 && p[13] == 0x00)
-					printf("len %u type 0x8100 tci %u inner 0x%02x%02x\n", s->len,
-					       (p[14] << 8 | p[15]) & 0xfff, p[16], p[17]);
+					printf("len %u type 0x8100 tci %u inner 0x%02x%02x ring %u\n",
+					       s->len, (p[14] << 8 | p[15]) & 0xfff, p[16], p[17], r);
 				else if (s->len >= 14)
-					printf("len %u type 0x%02x%02x\n", s->len, p[12], p[13]);
+					printf("len %u type 0x%02x%02x ring %u\n", s->len, p[12], p[13], r);
 				fflush(stdout);
 				got++;
 				ring->head = ring->cur = nm_ring_next(ring, ring->cur);
