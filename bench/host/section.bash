@@ -27,10 +27,11 @@ write_section() {
 	    stack --tx--> [tcx egress] -> host RX ring -> FWD -> VA NIC TX ==veth==> VB  stack
 	    stack <------ [helper veth] <- host TX ring <- FWD <- VA NIC RX <==veth== VB
 
-	Measured $when on $(nproc) vCPUs ($cpu), Linux $kernel, a VM: NIC ports on
-	veth are copy-mode AF_XDP (veth has no zero-copy AF_XDP). Build \`$bld\` at
-	$head; 1-minute load average $LOAD0 at the start, $LOAD1 at the end. Command
-	(as root; leaves no namespace, link or file behind):
+	Measured $when on $(nproc) vCPUs ($cpu), Linux $kernel.
+	A VM: NIC ports on veth are copy-mode AF_XDP (veth has no zero-copy AF_XDP).
+	Build \`$bld\` at $head.
+	1-minute load average $LOAD0 at the start, $LOAD1 at the end.
+	Command (as root; leaves no namespace, link or file behind):
 
 	    BUILD=$bld bench/host/run $ARGS
 
@@ -74,16 +75,18 @@ write_section() {
 	  AF_XDP TX into an skb (at most 32 frames per \`sendto\` kick). Direct
 	  carries one skb per 64 KiB; through FWD it is one segmentation, two copies
 	  and one checksum per 1.5 KiB. This is the largest gap.
-	- **RTT.** Each round trip wakes FWD twice (the request on NIC RX, the reply on
-	  host RX) and adds the helper veth and the redirect into VA's ingress. poll()
-	  does not spin on NIC and host rings (the kernel feeds them, often on the
-	  same CPU), so every wake-up is a sleep in ppoll and a scheduler wake-up.
-	  The p99 is the scheduling of one user thread: on a busy 2-vCPU VM a
-	  forwarder that is not running when a frame arrives waits for a CPU, a tick
-	  (4 ms) or more, while the direct path never leaves the kernel's softirq.
-	  The same tail showed with \`bridge\` between two NIC ports and no host rings
-	  (checked by hand on 2026-11-25 under load: ping p99 4.1-4.5 ms, max 28 ms),
-	  so it is not particular to host rings.
+	- **RTT.** Each round trip crosses FWD twice and adds the helper veth and the
+	  redirect into VA's ingress. The request needs a wake-up: FWD sleeps in
+	  ppoll (poll() does not spin on NIC and host rings, which the kernel feeds,
+	  often on the same CPU). The reply does not: A's stack answers inside FWD's
+	  own host TX \`sendmmsg\` (the injected request is processed in that system
+	  call's softirq), so the reply reaches the host RX ring of a FWD that is
+	  already running. On a busy machine the p99 is run-queue latency, not the
+	  rings: a trace by hand (perf, xdp/sched/net tracepoints, 2026-11-25, load
+	  ~5) showed FWD woken 10-80 us after XDP handed it the request, then
+	  waiting about one scheduler tick (4 ms), now and then several, for a CPU
+	  that other jobs held; stalls were all on the request side.
+	  \`bridge\` between two NIC ports, no host rings, shows the same tail.
 
 	Retransmits on the direct path come with no drop anywhere (veth and
 	softnet counters, checked by hand): the receiver's nstat shows out-of-order
