@@ -570,6 +570,13 @@ static uint32_t clamp_slots(uint32_t v)
 	return v > UNM_MAX_SLOTS ? UNM_MAX_SLOTS : v;
 }
 
+static uint16_t clamp_host_rings(uint32_t v)
+{
+	if (v == 0)
+		return 1;
+	return v > UNM_MAX_HOST_RINGS ? UNM_MAX_HOST_RINGS : v;
+}
+
 static uint16_t clamp_rings(uint16_t v)
 {
 	if (!v)
@@ -630,9 +637,11 @@ static int port_create_locked(const struct unm_portspec *spec,
 			port->nslots[me][dir] = hw_slots[dir];
 			port->nrings[peer][dir] = 0;
 			port->nslots[peer][dir] = 0;
-			/* one host ring per direction, as netmap's default */
+			/* host rings as asked (nr_host_*_rings, @conf:host-rings=),
+			 * one by default as netmap's, fixed by the port's creator */
 			if (spec->kind == UNM_PORT_HW)
-				port->nhost[dir] = 1;
+				port->nhost[dir] = clamp_host_rings(dir == UNM_TX ?
+					req->nr_host_tx_rings : req->nr_host_rx_rings);
 		}
 	}
 	ml = unm_mem_map(mslot);

@@ -58,6 +58,7 @@
 #define UNM_MAX_PRIVS		512
 #define UNM_MAX_KRINGS		4096
 #define UNM_MAX_RINGS		64	/* per direction per port end */
+#define UNM_MAX_HOST_RINGS	16	/* host rings per direction of a NIC port */
 #define UNM_MAX_SLOTS		4096	/* per ring (NM_PIPE_MAXSLOTS) */
 #define UNM_DEF_SLOTS		1024
 #define UNM_MAX_BUFS		(1u << 20)

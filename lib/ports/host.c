@@ -2,7 +2,7 @@
 /*
  * host.c - the host rings of a NIC port (`IF^`, `IF^N`, `IF*`): TX and RX
  * rings between the program and the host's own network stack (one each by
- * default; up to HOST_MAX_RINGS, host RX spread by flow hash).
+ * default; up to UNM_MAX_HOST_RINGS, host RX spread by flow hash).
  *
  *   host RX ring  <- what the stack transmits on IF (instead of the wire)
  *   host TX ring  -> delivered to the stack as if received on IF
@@ -100,7 +100,6 @@
 #define HOST_BATCH		64
 #define HOST_TX_IOV		256	/* slots per sendmmsg() batch */
 #define HOST_PEER_NAME		"h"
-#define HOST_MAX_RINGS		16	/* host rings per direction */
 
 struct host_port {
 	uint16_t pidx;
@@ -114,7 +113,7 @@ struct host_port {
 	 * group by flow hash when there are several); host TX ring i sends
 	 * on sock[i % nsock]
 	 */
-	int sock[HOST_MAX_RINGS];
+	int sock[UNM_MAX_HOST_RINGS];
 	uint16_t nsock;
 	uint16_t nic_rings[2];			/* host ring i is ring nic_rings[dir] + i */
 	struct unm_host_redirect *skel;
@@ -802,9 +801,9 @@ static int host_attach(uint16_t pidx)
 			port->name, port->host_pid);
 		return -EBUSY;
 	}
-	if (port->nhost[UNM_TX] > HOST_MAX_RINGS || port->nhost[UNM_RX] > HOST_MAX_RINGS) {
+	if (port->nhost[UNM_TX] > UNM_MAX_HOST_RINGS || port->nhost[UNM_RX] > UNM_MAX_HOST_RINGS) {
 		unm_log(UNM_LOG_ERR, "%s: %u host TX / %u host RX rings asked, at most %u each",
-			port->name, port->nhost[UNM_TX], port->nhost[UNM_RX], HOST_MAX_RINGS);
+			port->name, port->nhost[UNM_TX], port->nhost[UNM_RX], UNM_MAX_HOST_RINGS);
 		return -EINVAL;
 	}
 	p = calloc(1, sizeof(*p));
@@ -813,7 +812,7 @@ static int host_attach(uint16_t pidx)
 	p->pidx = pidx;
 	p->ns_fd = p->capture_link = p->unmark_link = -1;
 	p->nsock = port->nhost[UNM_RX] ? port->nhost[UNM_RX] : 1;
-	for (i = 0; i < HOST_MAX_RINGS; i++)
+	for (i = 0; i < UNM_MAX_HOST_RINGS; i++)
 		p->sock[i] = -1;
 	p->nic_rings[UNM_TX] = port->nrings[0][UNM_TX];
 	p->nic_rings[UNM_RX] = port->nrings[0][UNM_RX];
