@@ -5,14 +5,12 @@
 # come only from the tables of the run.
 
 write_section() {
-	local cpu kernel head when bld dirty
+	local cpu kernel head when bld
 	cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	kernel=$(uname -r)
-	head=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	# the build measured is the working tree: name what differs from HEAD
-	dirty=$(git -C "$ROOT" status --porcelain -- lib tools examples include Makefile mk 2>/dev/null |
-		awk '{ print $2 }' | paste -sd, - | sed 's/,/, /g')
-	[[ -z $dirty ]] || head="$head plus uncommitted changes in $dirty"
+	# the working tree built by run: HEAD then, and what differed from it
+	head=$REV
+	[[ -z $DIRTY ]] || head="$head plus uncommitted changes in $DIRTY"
 	when=$(date -u '+%Y-%m-%d %H:%M UTC')
 	bld=${BUILD#"$ROOT"/}
 	cat <<-EOF
