@@ -108,6 +108,10 @@
 #ifndef XDP_PKT_CONTD
 #define XDP_PKT_CONTD	(1 << 0)
 #endif
+/* copy-mode TX frames per sendto() (kernel 6.17) */
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET	9
+#endif
 
 #define AFX_HEADROOM	XDP_PACKET_HEADROOM	/* 256: where the kernel puts data */
 #define AFX_MIN_FRAME	ETH_ZLEN		/* shorter TX frames are padded */
@@ -126,7 +130,7 @@ struct afx_queue {
 	uint32_t tx_done;			/* first TX slot not completed */
 	uint64_t rx_bad;			/* descriptors with an impossible address */
 	uint64_t *given;			/* buffers in the kernel's hands (RX) */
-};
+} __attribute__((aligned(UNM_CACHELINE)));	/* q[i] and q[i + 1]: two threads */
 
 /* One UMEM per region per process: the region's buffer pool, pinned once. */
 struct afx_umem {
@@ -322,10 +326,11 @@ static inline void given_clear(uint64_t *map, uint32_t idx)
 
 /*
  * Hand the submitted descriptors to the driver. A NIC sends everything it
- * was given; AF_XDP in copy mode sends at most 32 frames per sendto() (the
- * kernel's budget) and nothing without one, so keep kicking until the TX
- * ring is consumed, or the device pushes back (EAGAIN/EBUSY/ENOBUFS: the
- * next sync retries). Zero-copy: one kick starts the driver.
+ * was given; AF_XDP in copy mode sends at most its budget per sendto() (32
+ * frames, or the TX ring with XDP_MAX_TX_SKB_BUDGET, see afx_socket()) and
+ * nothing without one, so keep kicking until the TX ring is consumed, or
+ * the device pushes back (EAGAIN/EBUSY/ENOBUFS: the next sync retries).
+ * Zero-copy: one kick starts the driver.
  */
 static void afx_tx_kick(struct afx_queue *q, bool zerocopy)
 {
@@ -681,9 +686,24 @@ static int afx_socket(struct afx_port *p, unsigned qi, uint16_t bind_mode)
 		.bind_flags = bind_mode | XDP_USE_NEED_WAKEUP,
 	};
 
-	return xsk_socket__create_shared(&q->xsk, p->ifname, qi, p->um->umem,
-					 q->has_rx ? &q->rx : NULL, q->has_tx ? &q->tx : NULL,
-					 &q->fill, &q->comp, &cfg);
+	unsigned budget = cfg.tx_size;
+	int err;
+
+	err = xsk_socket__create_shared(&q->xsk, p->ifname, qi, p->um->umem,
+					q->has_rx ? &q->rx : NULL, q->has_tx ? &q->tx : NULL,
+					&q->fill, &q->comp, &cfg);
+	/*
+	 * Copy mode sends at most 32 frames per sendto() unless told more
+	 * (kernel >= 6.17): let one kick send the whole TX ring. Older kernels
+	 * refuse the option (ENOPROTOOPT): 32 per kick, as before; zero-copy
+	 * ignores it.
+	 */
+	if (!err && q->has_tx &&
+	    setsockopt(xsk_socket__fd(q->xsk), SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget,
+		       sizeof(budget)) < 0)
+		unm_log(UNM_LOG_DEBUG, "%s queue %u: XDP_MAX_TX_SKB_BUDGET %u: %s (32 frames per kick)",
+			p->ifname, qi, budget, strerror(errno));
+	return err;
 }
 
 /* The first socket on a UMEM picks the mode every later one shares. */
@@ -1166,9 +1186,16 @@ static int afx_attach(uint16_t pidx)
 	}
 	nq = port->nrings[0][UNM_TX] > port->nrings[0][UNM_RX] ?
 	     port->nrings[0][UNM_TX] : port->nrings[0][UNM_RX];
-	p = calloc(1, sizeof(*p) + nq * sizeof(p->q[0]));
+	/*
+	 * Each queue on its own cache lines: queue k's thread writes its ring
+	 * copies (cached_prod/cons, fill_pos, tx_done) on every sync, and
+	 * unaligned 232-byte queues put queue k's tail and queue k+1's head on
+	 * one line. (Both sizes are multiples of the alignment.)
+	 */
+	p = aligned_alloc(UNM_CACHELINE, sizeof(*p) + nq * sizeof(p->q[0]));
 	if (!p)
 		return -ENOMEM;
+	memset(p, 0, sizeof(*p) + nq * sizeof(p->q[0]));
 	p->pid = unm_pid;
 	p->pidx = pidx;
 	p->ktx = port->kring[0][UNM_TX];
