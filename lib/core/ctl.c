@@ -1066,8 +1066,10 @@ int unm_priv_watch(struct unm_priv_local *pl, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = unm_epoll_data(pl->gen, pl->slot) };
 
-	if (epoll_ctl(pl->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
-		return -errno;
+	if (epoll_ctl(pl->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return errno == EEXIST ? 0 : -errno;
+	if (!pl->nwatch++)
+		pl->watch_fd = fd;
 	return 0;
 }
 

@@ -258,6 +258,8 @@ struct unm_priv_local {
 	bool txpoll;			/* txsync on poll (not NR_NO_TX_POLL) */
 	bool hw_nap;			/* TX space is not signalled: poll naps */
 	bool no_spin;			/* rings fed by the kernel: poll never spins */
+	int watch_fd;			/* the one socket it watches (nwatch == 1) */
+	unsigned nwatch;		/* sockets added to epfd by the port's bind */
 	struct unm_mem_local *mem;
 	unsigned nring[2];
 	struct unm_ring_ctx *rings[2];	/* [UNM_TX], [UNM_RX] */
