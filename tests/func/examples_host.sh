@@ -26,11 +26,10 @@ source "$(dirname "$0")/nic_lib.bash"
 
 EX=$BUILD/examples
 N2H=$EX/nic2host FW=$EX/firewall
-TCP=tests/func/host_ex_tcp.py
 for b in "$N2H" "$FW"; do
 	[ -x "$b" ] || fail "build first: $b"
 done
-[ -f "$TCP" ] || fail "missing $TCP"
+[ -f "$TCP_PEER" ] || fail "missing $TCP_PEER"
 # test dependencies (mk/deps.sh test): missing ones are a failure, not a skip
 command -v ping >/dev/null || fail "no ping: install iputils-ping (mk/deps.sh test)"
 command -v python3 >/dev/null || fail "no python3 (TCP endpoints): mk/deps.sh test"
@@ -44,16 +43,6 @@ BYTES=2000000
 PINGS=5
 # each TCP segment carries at most 1460 bytes on a 1500-byte MTU
 SEGS=$(((BYTES + 1459) / 1460))
-
-# wait_for FILE REGEX SECS: until a line of FILE matches
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # ends pid $1 with SIGINT, waits for it (bounded); its exit code in $rc
 stop_int() {
@@ -80,20 +69,17 @@ ping_both() {
 
 # tcp_to NS_SRV ADDR PORT NS_CLI NBYTES WHAT: one whole transfer
 tcp_to() {
-	ip netns exec "$1" timeout 30 python3 "$TCP" server "$2" "$3" >"$OUT/srv.$3" 2>&1 &
-	local srv=$!
-	ip netns exec "$4" timeout 30 python3 "$TCP" client "$2" "$3" "$5" >"$OUT/cli.$3" 2>&1 ||
-		fail "$6: TCP to $2:$3: $(cat "$OUT/cli.$3")"
-	wait $srv || fail "$6: TCP server $2:$3: $(cat "$OUT/srv.$3")"
+	tcp_xfer "$1" "$2" "$3" "$4" "$5" ||
+		fail "$6: TCP to $2:$3: $(cat "$OUT/cli.$3") / server: $(cat "$OUT/srv.$3")"
 	echo "$6: TCP $5 bytes to $2:$3: whole ($(cut -c 1-20 "$OUT/cli.$3")...)"
 }
 
 # blocked NS_SRV ADDR PORT NS_CLI WHAT: a server listens, no connection is made
 blocked() {
-	ip netns exec "$1" timeout 20 python3 "$TCP" server "$2" "$3" >"$OUT/srvx.$3" 2>&1 &
+	ip netns exec "$1" timeout 20 python3 "$TCP_PEER" server "$2" "$3" >"$OUT/srvx.$3" 2>&1 &
 	local srv=$!
 	sleep 0.3	# listening, so a refusal would show
-	ip netns exec "$4" timeout 10 python3 "$TCP" blocked "$2" "$3" 3 >"$OUT/clix.$3" 2>&1 ||
+	ip netns exec "$4" timeout 10 python3 "$TCP_PEER" blocked "$2" "$3" 3 >"$OUT/clix.$3" 2>&1 ||
 		fail "$5: TCP to $2:$3 not blocked: $(cat "$OUT/clix.$3")"
 	kill $srv 2>/dev/null
 	wait $srv 2>/dev/null
@@ -142,14 +128,14 @@ start() {
 
 # kill_during NAME: SIGKILL pid $pid while TCP flows A -> B and B -> A
 kill_during() {
-	ip netns exec "$NSB" timeout 20 python3 "$TCP" server $IPB 5010 >/dev/null 2>&1 &
+	ip netns exec "$NSB" timeout 20 python3 "$TCP_PEER" server $IPB 5010 >/dev/null 2>&1 &
 	local s1=$!
-	ip netns exec "$NSA" timeout 20 python3 "$TCP" server $IPA 5011 >/dev/null 2>&1 &
+	ip netns exec "$NSA" timeout 20 python3 "$TCP_PEER" server $IPA 5011 >/dev/null 2>&1 &
 	local s2=$!
 	sleep 0.3
-	ip netns exec "$NSA" timeout 20 python3 "$TCP" client $IPB 5010 200000000 >/dev/null 2>&1 &
+	ip netns exec "$NSA" timeout 20 python3 "$TCP_PEER" client $IPB 5010 200000000 >/dev/null 2>&1 &
 	local c1=$!
-	ip netns exec "$NSB" timeout 20 python3 "$TCP" client $IPA 5011 200000000 >/dev/null 2>&1 &
+	ip netns exec "$NSB" timeout 20 python3 "$TCP_PEER" client $IPA 5011 200000000 >/dev/null 2>&1 &
 	local c2=$!
 	sleep 1
 	kill -0 "$pid" 2>/dev/null || fail "$1 ended before the SIGKILL: $(cat "$OUT"/*.err)"

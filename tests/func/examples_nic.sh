@@ -30,16 +30,6 @@ for b in "$EX/hexdump" "$EX/nic2nic" "$EX/firewall" "$EX/multiqueue" "$SEND"; do
 	[ -x "$b" ] || fail "build first: $b"
 done
 
-# wait_for FILE REGEX SECS: until a line of FILE matches
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # the second and third pairs: VA2 <-> VB0, VB1 <-> VC
 VA2=unmA2$T VB0=unmB0$T VB1=unmB1$T VC=unmC$T
 ip link add "$VA2" type veth peer name "$VB0" || fail "veth $VA2/$VB0"

@@ -23,7 +23,7 @@ BRIDGE=$BUILD/tools/bridge
 HPEER=$BUILD/tests/func/host_peer
 [ -x "$BRIDGE" ] && [ -x "$HPEER" ] || fail "build first: $BRIDGE, $HPEER"
 command -v ping >/dev/null || skip "no ping"
-command -v python3 >/dev/null || skip "no python3 (TCP endpoints)"
+command -v python3 >/dev/null || fail "no python3 (TCP endpoints): mk/deps.sh test"
 
 ip -n "$NSA" addr add 10.77.0.1/24 dev "$VA" && ip -n "$NSB" addr add 10.77.0.2/24 dev "$VB" ||
 	fail "addresses"
@@ -110,26 +110,6 @@ kill $fl 2>/dev/null
 wait $fl 2>/dev/null
 no_host_leftovers || fail "SIGKILL: left behind"
 ina ping -c 3 -i 0.2 -W 2 10.77.0.2 >"$OUT/ping3" 2>&1 || fail "ping A -> B directly after SIGKILL"
-ip netns exec "$NSB" timeout 20 python3 -c '
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.77.0.2", 5005)); s.listen(1); s.settimeout(15)
-c, _ = s.accept(); n = 0
-while True:
-    d = c.recv(65536)
-    if not d: break
-    n += len(d)
-c.sendall(b"got %d" % n)' >"$OUT/srv" 2>&1 &
-sv=$!
-ina timeout 20 python3 -c '
-import socket, time
-for i in range(50):
-    try:
-        c = socket.create_connection(("10.77.0.2", 5005), timeout=10); break
-    except ConnectionRefusedError:
-        time.sleep(0.1)
-c.sendall(b"k" * 2000000); c.shutdown(socket.SHUT_WR)
-a = c.recv(100).decode(); print(a); exit(a != "got 2000000")' >"$OUT/cli" 2>&1 ||
-	fail "TCP A -> B directly after SIGKILL: $(cat "$OUT/cli")"
-wait $sv
-echo "after SIGKILL: no helper, no tcx program, no shm; ping and TCP ($(cat "$OUT/cli")) directly"
+tcp_xfer "$NSB" 10.77.0.2 5005 "$NSA" 2000000 ||
+	fail "TCP A -> B directly after SIGKILL: $(cat "$OUT/cli.5005")"
+echo "after SIGKILL: no helper, no tcx program, no shm; ping and TCP ($(cat "$OUT/cli.5005")) directly"

@@ -23,7 +23,7 @@ source "$(dirname "$0")/nic_lib.bash"
 BRIDGE=$BUILD/tools/bridge
 [ -x "$BRIDGE" ] || fail "build first: $BRIDGE"
 command -v ping >/dev/null || skip "no ping"
-command -v python3 >/dev/null || skip "no python3 (TCP endpoints)"
+command -v python3 >/dev/null || fail "no python3 (TCP endpoints): mk/deps.sh test"
 ip -n "$NSA" addr add 10.77.0.1/24 dev "$VA" && ip -n "$NSB" addr add 10.77.0.2/24 dev "$VB" ||
 	fail "addresses"
 # B checksums its frames itself: a veth hands CHECKSUM_PARTIAL frames to a
@@ -33,31 +33,9 @@ inb ethtool -K "$VB" tx off >/dev/null 2>&1 || fail "ethtool -K $VB tx off"
 
 # TCP: $1 namespace of the server, $2 address, $3 port, $4 bytes
 tcp_pair() {
-	ip netns exec "$1" timeout 30 python3 -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); s.settimeout(20)
-c, _ = s.accept(); c.settimeout(20); n = 0
-while True:
-    d = c.recv(65536)
-    if not d: break
-    n += len(d)
-c.sendall(b"got %d" % n)' "$2" "$3" >"$OUT/srv$3" 2>&1 &
-	local sv=$! other=$NSA
+	local other=$NSA
 	[ "$1" = "$NSA" ] && other=$NSB
-	ip netns exec "$other" timeout 30 python3 -c '
-import socket, sys, time
-n = int(sys.argv[3])
-for i in range(50):
-    try:
-        c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10); break
-    except ConnectionRefusedError:
-        time.sleep(0.1)
-c.settimeout(20); c.sendall(b"g" * n); c.shutdown(socket.SHUT_WR)
-a = c.recv(100).decode(); print(a); sys.exit(a != "got %d" % n)' "$2" "$3" "$4" >"$OUT/cli$3" 2>&1
-	local rc=$?
-	wait $sv
-	return $rc
+	tcp_xfer "$1" "$2" "$3" "$other" "$4"
 }
 
 # $1 the port's interface, $2 what its log line must say, $3 env for the bridge
@@ -72,9 +50,9 @@ through_bridge() {
 	inb ping -c 5 -i 0.2 -W 2 10.77.0.1 >"$OUT/pingB" 2>&1 || fail "$dev: ping B -> A through the bridge (host TX frames dropped?)"
 	ina ping -c 5 -i 0.2 -W 2 10.77.0.2 >"$OUT/pingA" 2>&1 || fail "$dev: ping A -> B through the bridge"
 	grep -q DUP "$OUT/pingA" "$OUT/pingB" && fail "$dev: duplicate replies: injected frames loop"
-	tcp_pair "$NSA" 10.77.0.1 5011 2000000 || fail "$dev: TCP B -> A: $(cat "$OUT/cli5011")"
-	tcp_pair "$NSB" 10.77.0.2 5012 2000000 || fail "$dev: TCP A -> B: $(cat "$OUT/cli5012")"
-	echo "$dev: ping both ways, TCP B -> A $(cat "$OUT/cli5011"), A -> B $(cat "$OUT/cli5012")"
+	tcp_pair "$NSA" 10.77.0.1 5011 2000000 || fail "$dev: TCP B -> A: $(cat "$OUT/cli.5011")"
+	tcp_pair "$NSB" 10.77.0.2 5012 2000000 || fail "$dev: TCP A -> B: $(cat "$OUT/cli.5012")"
+	echo "$dev: ping both ways, TCP B -> A $(cat "$OUT/cli.5011"), A -> B $(cat "$OUT/cli.5012")"
 	kill -INT $br
 	wait $br
 	txB=$(ip -n "$NSB" -s -j link show "$VB" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])')

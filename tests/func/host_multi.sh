@@ -14,7 +14,7 @@
 source "$(dirname "$0")/nic_lib.bash"
 HPEER=$BUILD/tests/func/host_peer
 [ -x "$HPEER" ] || fail "build first: $HPEER"
-command -v python3 >/dev/null || skip "no python3"
+command -v python3 >/dev/null || fail "no python3: mk/deps.sh test"
 ip -n "$NSA" addr add 10.77.0.1/24 dev "$VA" || fail "address"
 ip -n "$NSA" neigh add 10.77.0.2 lladdr 02:00:00:00:00:0b dev "$VA" || fail "static neighbour"
 

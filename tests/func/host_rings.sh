@@ -22,7 +22,7 @@
 source "$(dirname "$0")/nic_lib.bash"
 BRIDGE=$BUILD/tools/bridge
 [ -x "$BRIDGE" ] || fail "build first: $BRIDGE"
-command -v python3 >/dev/null || skip "no python3 (TCP endpoints)"
+command -v python3 >/dev/null || fail "no python3 (TCP endpoints): mk/deps.sh test"
 command -v ethtool >/dev/null || skip "no ethtool"
 
 ip -n "$NSA" addr add 10.77.0.1/24 dev "$VA" && ip -n "$NSB" addr add 10.77.0.2/24 dev "$VB" ||
@@ -30,34 +30,6 @@ ip -n "$NSA" addr add 10.77.0.1/24 dev "$VA" && ip -n "$NSB" addr add 10.77.0.2/
 inb ethtool -K "$VB" tx off >/dev/null 2>&1 || fail "ethtool -K $VB tx off"
 offl_before=$(ina ethtool -k "$VA" | grep -E '^(tcp-segmentation-offload|generic-segmentation-offload|tx-checksumming):')
 echo "$offl_before" | grep -q 'tcp-segmentation-offload: on' || skip "$VA has no TSO to test with"
-
-# bytes: server on $1 port $2 receives, answers with the count
-tcp_server() {
-	python3 -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); s.settimeout(15)
-c, _ = s.accept(); c.settimeout(15); n = 0
-while True:
-    d = c.recv(65536)
-    if not d: break
-    n += len(d)
-c.sendall(b"got %d" % n); c.close()' "$@"
-}
-# sends $3 bytes to $1:$2 and checks the answer
-tcp_client() {
-	python3 -c '
-import socket, sys, time
-n = int(sys.argv[3])
-for i in range(50):
-    try:
-        c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10); break
-    except ConnectionRefusedError:
-        time.sleep(0.1)
-c.settimeout(15); c.sendall(b"u" * n); c.shutdown(socket.SHUT_WR)
-a = c.recv(100).decode()
-print(a); sys.exit(0 if a == "got %d" % n else 1)' "$@"
-}
 
 UNM_VERBOSE=2 ip netns exec "$NSA" "$BRIDGE" -w 0 -i "netmap:$VA" >"$OUT/bridge" 2>&1 &
 br=$!
@@ -67,19 +39,13 @@ helper=$(ip -n "$NSA" -o link show | grep -o 'unmh[0-9]*' | head -n 1)
 [ -n "$helper" ] || fail "no helper interface while the host rings are open"
 
 # B -> A: SYN/data enter through NIC RX -> host TX, ACKs leave through host RX
-ip netns exec "$NSA" timeout 30 bash -c "$(declare -f tcp_server); tcp_server 10.77.0.1 5001" >"$OUT/srvA" 2>&1 &
-sa=$!
-inb timeout 30 bash -c "$(declare -f tcp_client); tcp_client 10.77.0.1 5001 3000000" >"$OUT/cliB" 2>&1 ||
-	fail "TCP B -> A through the bridge: $(cat "$OUT/cliB")"
-wait $sa
-echo "TCP B -> A: $(cat "$OUT/cliB")"
+tcp_xfer "$NSA" 10.77.0.1 5001 "$NSB" 3000000 ||
+	fail "TCP B -> A through the bridge: $(cat "$OUT/cli.5001")"
+echo "TCP B -> A: $(cat "$OUT/cli.5001")"
 # A -> B: A's stack sends bulk data (TSO/GSO super-frames) into the host RX ring
-ip netns exec "$NSB" timeout 30 bash -c "$(declare -f tcp_server); tcp_server 10.77.0.2 5002" >"$OUT/srvB" 2>&1 &
-sb=$!
-ina timeout 30 bash -c "$(declare -f tcp_client); tcp_client 10.77.0.2 5002 3000000" >"$OUT/cliA" 2>&1 ||
-	fail "TCP A -> B through the bridge: $(cat "$OUT/cliA")"
-wait $sb
-echo "TCP A -> B: $(cat "$OUT/cliA")"
+tcp_xfer "$NSB" 10.77.0.2 5002 "$NSA" 3000000 ||
+	fail "TCP A -> B through the bridge: $(cat "$OUT/cli.5002")"
+echo "TCP A -> B: $(cat "$OUT/cli.5002")"
 
 offl_now=$(ina ethtool -k "$VA" | grep -E '^(tcp-segmentation-offload|generic-segmentation-offload|tx-checksumming):')
 [ "$offl_now" = "$offl_before" ] || fail "$VA offloads changed while open: $offl_now"
@@ -97,9 +63,9 @@ ip netns exec "$NSA" "$BRIDGE" -w 0 -i "netmap:$VA" >"$OUT/bridge2" 2>&1 &
 br=$!
 for i in $(seq 1 100); do grep -q "ready to go" "$OUT/bridge2" && break; sleep 0.05; done
 grep -q "ready to go" "$OUT/bridge2" || fail "bridge did not start again"
-ip netns exec "$NSB" timeout 30 bash -c "$(declare -f tcp_server); tcp_server 10.77.0.2 5003" >"$OUT/srvB3" 2>&1 &
+ip netns exec "$NSB" timeout 30 python3 "$TCP_PEER" server 10.77.0.2 5003 >"$OUT/srvB3" 2>&1 &
 sb=$!
-ip netns exec "$NSA" timeout 30 bash -c "$(declare -f tcp_client); tcp_client 10.77.0.2 5003 50000000" >"$OUT/cliA3" 2>&1 &
+ip netns exec "$NSA" timeout 30 python3 "$TCP_PEER" client 10.77.0.2 5003 50000000 >"$OUT/cliA3" 2>&1 &
 ca=$!
 sleep 0.5
 kill -9 $br
@@ -114,9 +80,6 @@ ip -n "$NSA" -o link show | grep unmh && fail "helper interface left after SIGKI
 ip netns exec "$NSA" bpftool net show dev "$VA" 2>/dev/null | grep -q unm_host &&
 	fail "tcx program left on $VA after SIGKILL"
 no_leftovers "$NSA" "$VA" || fail "$VA: left behind after SIGKILL"
-ip netns exec "$NSB" timeout 30 bash -c "$(declare -f tcp_server); tcp_server 10.77.0.2 5004" >"$OUT/srvB4" 2>&1 &
-sb=$!
-ina timeout 30 bash -c "$(declare -f tcp_client); tcp_client 10.77.0.2 5004 1000000" >"$OUT/cliA4" 2>&1 ||
-	fail "TCP A -> B directly after the kill: $(cat "$OUT/cliA4")"
-wait $sb
-echo "after SIGKILL: no helper, no tcx program, no shm; direct TCP: $(cat "$OUT/cliA4")"
+tcp_xfer "$NSB" 10.77.0.2 5004 "$NSA" 1000000 ||
+	fail "TCP A -> B directly after the kill: $(cat "$OUT/cli.5004")"
+echo "after SIGKILL: no helper, no tcx program, no shm; direct TCP: $(cat "$OUT/cli.5004")"

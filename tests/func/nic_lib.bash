@@ -49,6 +49,29 @@ for ns in "$NSA" "$NSB"; do
 done
 ip -n "$NSA" link set "$VA" up && ip -n "$NSB" link set "$VB" up || fail "veth up"
 
+# wait_for FILE REGEX SECS: until a line of FILE matches
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# TCP endpoints (python3, mk/deps.sh test): tcp_xfer NS_SRV ADDR PORT NS_CLI
+# NBYTES sends NBYTES from NS_CLI to a one-off server in NS_SRV and checks
+# that exactly those bytes arrived (SHA-256); the client's answer is in
+# $OUT/cli.PORT, the server's output in $OUT/srv.PORT
+TCP_PEER=tests/func/tcp_peer.py
+tcp_xfer() {
+	ip netns exec "$1" timeout 30 python3 "$TCP_PEER" server "$2" "$3" >"$OUT/srv.$3" 2>&1 &
+	local srv=$! rc=0
+	ip netns exec "$4" timeout 30 python3 "$TCP_PEER" client "$2" "$3" "$5" >"$OUT/cli.$3" 2>&1 || rc=1
+	wait $srv || rc=1
+	return $rc
+}
+
 # in the foreground; to put a program in the background use `ip netns exec`
 # itself, so that $! is the program's pid (it execs), not a subshell's
 ina() { ip netns exec "$NSA" "$@"; }

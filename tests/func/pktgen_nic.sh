@@ -25,16 +25,6 @@ source "$(dirname "$0")/nic_lib.bash"
 BRIDGE=$BUILD/tools/bridge
 [ -x "$BRIDGE" ] || fail "build first: $BRIDGE"
 
-# wait_for FILE REGEX SECS: until a line of FILE matches
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # ---------------- -p 2: one thread per ring, both ends ----------------
 N=20000
 ip netns exec "$NSB" timeout 20 "$PKTGEN" -i "netmap:$VB" -f rx -p 2 -n $N -w 0 \

@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# TCP endpoints for tests/func/examples_host.sh, each bounded in time.
+# TCP endpoints for the tests through host rings (nic_lib.bash: tcp_xfer),
+# each bounded in time.
 #
-#   host_ex_tcp.py server ADDR PORT
+#   tcp_peer.py server ADDR PORT
 #       accepts one connection, reads to EOF, answers "got N SHA256"
-#   host_ex_tcp.py client ADDR PORT NBYTES
+#   tcp_peer.py client ADDR PORT NBYTES
 #       sends NBYTES of a fixed pseudo-random pattern, checks the answer
 #       (exit 0 if the server got exactly those bytes, 1 otherwise)
-#   host_ex_tcp.py blocked ADDR PORT SECS
+#   tcp_peer.py blocked ADDR PORT SECS
 #       exit 0 if no connection is made within SECS (no SYN-ACK, no RST),
 #       1 if it connects or is refused
 import hashlib
