@@ -61,7 +61,7 @@ write_section() {
 	  UMEM, then a wake-up of FWD. FWD swaps the buffer into the host TX ring
 	  (no copy), and the host TX sync sends it with \`sendmmsg\` on a packet
 	  socket bound to the private end of the helper veth: a second copy, into a
-	  new skb; the helper's tcx ingress program redirects it into VA's ingress,
+	  new skb; a cls_bpf filter with act_mirred on the helper's ingress moves it into VA's ingress,
 	  where A's stack receives it as if from the wire. When FWD falls behind, the
 	  AF_XDP RX ring fills and VA drops (the VA drops column); TCP retransmits them.
 	- **A->B (stack to wire).** A's stack hands TSO super-frames to VA; the tcx
@@ -70,7 +70,7 @@ write_section() {
 	  into wire-size frames there (\`validate_xmit_skb\`): FWD sees wire frames,
 	  about 45 per 64 KiB, not super-frames. Each is copied by \`recvmmsg\` into a
 	  host RX slot, swapped into VA's NIC TX ring, and copied again by copy-mode
-	  AF_XDP TX into an skb (at most 32 frames per \`sendto\` kick). Direct
+	  AF_XDP TX into an skb (the whole TX ring per \`sendto\` kick on 6.17+). Direct
 	  carries one skb per 64 KiB; through FWD it is one segmentation, two copies
 	  and one checksum per 1.5 KiB. This is the largest gap.
 	- **RTT.** Each round trip crosses FWD twice and adds the helper veth and the
