@@ -42,8 +42,9 @@
  * the NIC RX ring), and the drop, first in IF's tcx chain, passes marked
  * frames on (TCX_NEXT) to host.c's program, which unmarks them.
  *
- * Scope, as afxdp.c: one process drives the port; other processes get EBUSY
- * naming the interface. The sockets are per process (struct afp_port).
+ * Scope: one process drives an emulated port (all its queues); other
+ * processes get EBUSY naming the interface (native ports, afxdp.c, allow
+ * one process per queue). The sockets are per process (struct afp_port).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -740,7 +741,7 @@ static int afp_attach(uint16_t pidx)
 		afp_ports[pidx] = NULL;
 	}
 	if (port->owner_pid && port->owner_pid != unm_pid) {
-		unm_log(UNM_LOG_ERR, "%s: NIC port already open in process %d (one process per NIC for now)",
+		unm_log(UNM_LOG_ERR, "%s: NIC port already open in process %d (emulated mode: one process per interface)",
 			port->name, port->owner_pid);
 		return -EBUSY;
 	}
