@@ -547,21 +547,29 @@ static int veth_create(const struct host_port *p, int orig_fd, const uint8_t mac
 	return nl_talk(&b.h);
 }
 
+/* A new (exclusive) TC object on ifindex under parent: the message head. */
+static struct tcmsg *tc_msg_init(struct nlbuf *b, uint16_t type, int ifindex, uint32_t parent)
+{
+	struct tcmsg *tc;
+
+	memset(b, 0, sizeof(*b));
+	b->h.nlmsg_len = NLMSG_LENGTH(sizeof(*tc));
+	b->h.nlmsg_type = type;
+	b->h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	tc = NLMSG_DATA(&b->h);
+	tc->tcm_family = AF_UNSPEC;
+	tc->tcm_ifindex = ifindex;
+	tc->tcm_parent = parent;
+	return tc;
+}
+
 /* A clsact qdisc on the helper: the hook of its ingress filter below. */
 static int tc_clsact_add(int ifindex)
 {
 	struct nlbuf b;
-	struct tcmsg *tc;
+	struct tcmsg *tc = tc_msg_init(&b, RTM_NEWQDISC, ifindex, TC_H_CLSACT);
 
-	memset(&b, 0, sizeof(b));
-	b.h.nlmsg_len = NLMSG_LENGTH(sizeof(*tc));
-	b.h.nlmsg_type = RTM_NEWQDISC;
-	b.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-	tc = NLMSG_DATA(&b.h);
-	tc->tcm_family = AF_UNSPEC;
-	tc->tcm_ifindex = ifindex;
 	tc->tcm_handle = TC_H_MAKE(TC_H_CLSACT, 0);
-	tc->tcm_parent = TC_H_CLSACT;
 	nl_put(&b.h, TCA_KIND, "clsact", sizeof("clsact"));
 	return nl_talk(&b.h);
 }
@@ -583,16 +591,9 @@ static int tc_inject_filter_add(int ifindex, int prog_fd, int to_ifindex)
 	struct rtattr *opts, *acts, *act, *aopts;
 	uint32_t fd32 = prog_fd;
 	struct nlbuf b;
-	struct tcmsg *tc;
+	struct tcmsg *tc = tc_msg_init(&b, RTM_NEWTFILTER, ifindex,
+				       TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
 
-	memset(&b, 0, sizeof(b));
-	b.h.nlmsg_len = NLMSG_LENGTH(sizeof(*tc));
-	b.h.nlmsg_type = RTM_NEWTFILTER;
-	b.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-	tc = NLMSG_DATA(&b.h);
-	tc->tcm_family = AF_UNSPEC;
-	tc->tcm_ifindex = ifindex;
-	tc->tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
 	tc->tcm_info = TC_H_MAKE(1u << 16, htons(ETH_P_ALL));	/* prio 1, all protocols */
 	nl_put(&b.h, TCA_KIND, "bpf", sizeof("bpf"));
 	opts = nl_put(&b.h, TCA_OPTIONS, NULL, 0);

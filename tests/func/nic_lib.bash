@@ -49,15 +49,7 @@ for ns in "$NSA" "$NSB"; do
 done
 ip -n "$NSA" link set "$VA" up && ip -n "$NSB" link set "$VB" up || fail "veth up"
 
-# wait_for FILE REGEX SECS: until a line of FILE matches
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+source tests/func/wait_lib.bash	# cwd: the repository (cd above)
 
 # TCP endpoints (python3, mk/deps.sh test): tcp_xfer NS_SRV ADDR PORT NS_CLI
 # NBYTES sends NBYTES from NS_CLI to a one-off server in NS_SRV and checks

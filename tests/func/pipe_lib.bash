@@ -38,12 +38,4 @@ bounded_bg() {
 	pids+=("$bg_pid")
 }
 
-# wait_for FILE REGEX SECS: until a line of FILE matches
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+source tests/func/wait_lib.bash	# cwd: the repository (cd above)
