@@ -425,22 +425,16 @@ static int afx_rxsync(struct unm_ring_ctx *rc)
 	struct unm_kring *kr = rc->kr;
 	struct netmap_ring *ring = rc->ring;
 	struct netmap_slot *slot = ring->slot;
-	uint32_t n = kr->num_slots, head = kr->rhead, j, stop, tail, room, got, i, idx = 0;
+	uint32_t n = kr->num_slots, head = kr->rhead, stop, tail, room, got, i, idx = 0;
 	int err = 0;
 
 	if (unlikely(!q || !q->has_rx))
 		return -ENXIO;
-	/* released slots: check what the program gives back */
-	for (j = kr->hwcur; j != head; j = unm_ring_next(j, n)) {
-		struct netmap_slot *s = &slot[j];
-
-		if (unlikely(s->buf_idx < 2 || s->buf_idx >= rc->nbufs)) {
-			unm_log_err(UNM_ERR_BUF_IDX, "%s RX%u: released slot %u: buf_idx %u invalid (buffers 2..%u), repaired",
-				    rc->name, kr->ring_id, j, s->buf_idx, rc->nbufs - 1);
-			unm_slot_repair(rc, s);
-			err = -EINVAL;
-		}
-	}
+	/*
+	 * Released slots [hwcur, head) are checked where they go to the kernel:
+	 * every one of them passes the fill loop below (the last one, kept
+	 * empty, in a later sync), one pass over the slots instead of two.
+	 */
 	kr->hwcur = head;
 	/* the slots that became the kernel's: [fill_pos, hwcur - 1) to the fill ring */
 	stop = head ? head - 1 : n - 1;
@@ -452,8 +446,13 @@ static int afx_rxsync(struct unm_ring_ctx *rc)
 		for (i = 0; i < got; i++) {
 			struct netmap_slot *s = &slot[q->fill_pos];
 
-			if (unlikely(s->buf_idx < 2 || s->buf_idx >= rc->nbufs))
-				unm_slot_repair(rc, s);	/* scribbled while not owned */
+			if (unlikely(s->buf_idx < 2 || s->buf_idx >= rc->nbufs)) {
+				unm_log_err(UNM_ERR_BUF_IDX, "%s RX%u: released slot %u: buf_idx %u invalid (buffers 2..%u), repaired",
+					    rc->name, kr->ring_id, q->fill_pos, s->buf_idx,
+					    rc->nbufs - 1);
+				unm_slot_repair(rc, s);
+				err = -EINVAL;
+			}
 			*xsk_ring_prod__fill_addr(&q->fill, idx + i) =
 				(uint64_t)s->buf_idx * rc->buf_size - AFX_HEADROOM;
 			given_set(q->given, s->buf_idx);
