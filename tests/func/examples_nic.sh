@@ -23,6 +23,7 @@
 # busy machine loses nothing and counts are exact. Every run is bounded by
 # a count and a timeout; nothing is left behind (checked at the end).
 source "$(dirname "$0")/nic_lib.bash"
+source tests/func/fw_case.bash
 
 EX=$BUILD/examples
 SEND=$BUILD/tests/func/examples_send
@@ -135,57 +136,30 @@ grep -q "^Received $N2 packets $((N2 * 80)) bytes" "$OUT/n2n.rxa" ||
 echo "ok: nic2nic $VB0 <-> $VB1: $(tr '\n' ';' <"$OUT/n2n.out") $(grep -o 'mem [0-9]*, zero-copy' "$OUT/n2n.err")"
 
 # ---------------- firewall ----------------
-# one frame of each kind per round, each kind its own length, so that the
-# receiver's hexdump tells which passed:
-#   60 udp to 10.0.0.2:53        dropped by rule 1
-#   61 udp to 10.0.0.2:54        passes (default)
-#   62 arp                       dropped by rule 2
-#   63 tcp to 10.0.0.2:53        passes (rule 1 is udp only)
-#   64 udp 10.9.1.1 -> 10.0.0.7:53 behind a VLAN tag  dropped by rule 1
-#   90 udp6 to fe80::2 port 80   dropped by rule 3
-#   91 udp6 to fe80::2 port 81   passes by rule 4
-#   65 icmp from 10.1.2.3        passes by rule 5 (before rule 6)
-#   66 tcp from 10.1.2.3 port 22  dropped by rule 6
+# the case of tests/func/fw_case.bash, over NIC ports
 # R rounds in R/ROUND sender runs of ROUND rounds (9 * ROUND frames a burst)
 R=60 ROUND=20
-kinds=(udp,10.0.0.1,1000,10.0.0.2,53,60 udp,10.0.0.1,1000,10.0.0.2,54,61 arp,62
-       tcp,10.0.0.1,1000,10.0.0.2,53,63 vlan:udp,10.9.1.1,5,10.0.0.7,53,64
-       udp6,fe80::1,1,fe80::2,80,90 udp6,fe80::1,1,fe80::2,81,91
-       icmp,10.1.2.3,10.0.0.2,65 tcp,10.1.2.3,22,10.0.0.2,80,66)
 passed=$((4 * R))
 ip netns exec "$NSA" timeout 25 "$EX/hexdump" -i "netmap:$VC" -n $passed -s 0 -t 20 >"$OUT/fwrx.out" 2>"$OUT/fwrx.err" &
 fwrx=$!
 wait_for "$OUT/fwrx.err" '^hexdump: reading' 10 || fail "hexdump on $VC did not start"
 ip netns exec "$NSB" timeout 25 "$EX/firewall" -i "netmap:$VB0" -i "netmap:$VB1" -n $((9 * R)) -t 20 \
-	-r "drop udp dst 10.0.0.0/24 port 53" -r "drop arp" -r "drop ip6 dst fe80::/64 port 80" \
-	-r "pass udp src fe80::1" -r "pass icmp src 10.1.0.0/16" -r "drop src 10.1.2.3" \
-	>"$OUT/fw.out" 2>"$OUT/fw.err" &
+	"${FW_RULES[@]}" >"$OUT/fw.out" 2>"$OUT/fw.err" &
 fw=$!
 wait_for "$OUT/fw.err" 'rule\(s\)|cannot' 10 || fail "firewall did not start: $(cat "$OUT/fw.err")"
 grep -q "^firewall: netmap:$VB0 <-> netmap:$VB1, 6 rule(s), default pass, zero-copy" "$OUT/fw.err" ||
 	fail "firewall not zero-copy between two NIC ports: $(cat "$OUT/fw.err")"
 for ((i = 0; i < R / ROUND; i++)); do
-	ina timeout 10 "$SEND" -i "netmap:$VA2" -n $ROUND "${kinds[@]}" >"$OUT/fwsend" 2>&1 ||
+	ina timeout 10 "$SEND" -i "netmap:$VA2" -n $ROUND "${FW_KINDS[@]}" >"$OUT/fwsend" 2>&1 ||
 		fail "send on $VA2: $(cat "$OUT/fwsend")"
 done
 wait $fwrx || fail "hexdump on $VC exit $?"
 wait $fw || fail "firewall exit $?: $(cat "$OUT/fw.err")"
-cat >"$OUT/fw.want" <<EOF
-rule 1: drop udp dst 10.0.0.0/24 port 53: $((2 * R)) packets $(((60 + 64) * R)) bytes
-rule 2: drop arp: $R packets $((62 * R)) bytes
-rule 3: drop ip6 dst fe80::/64 port 80: $R packets $((90 * R)) bytes
-rule 4: pass udp src fe80::1: $R packets $((91 * R)) bytes
-rule 5: pass icmp src 10.1.0.0/16: $R packets $((65 * R)) bytes
-rule 6: drop src 10.1.2.3: $R packets $((66 * R)) bytes
-default pass: $((2 * R)) packets $(((61 + 63) * R)) bytes
-netmap:$VB0 -> netmap:$VB1: $passed passed $((5 * R)) dropped 0 errors
-netmap:$VB1 -> netmap:$VB0: 0 passed 0 dropped 0 errors
-EOF
+fw_want $R "netmap:$VB0" "netmap:$VB1" >"$OUT/fw.want"
 cmp -s "$OUT/fw.out" "$OUT/fw.want" || fail "firewall counters differ: $(diff "$OUT/fw.want" "$OUT/fw.out")"
-got=$(sed -nE 's/^frame [0-9]+: ([0-9]+) bytes.*/\1/p' "$OUT/fwrx.out" | sort -n | uniq -c |
-	awk '{printf "%s:%s ", $2, $1}')
-[ "$got" = "61:$R 63:$R 65:$R 91:$R " ] ||
-	fail "firewall: $VC got (length:count) $got, want 61:$R 63:$R 65:$R 91:$R"
+got=$(fw_got "$OUT/fwrx.out")
+[ "$got" = "$(fw_got_want $R)" ] ||
+	fail "firewall: $VC got (length:count) $got, want $(fw_got_want $R)"
 echo "ok: firewall $VB0 <-> $VB1: zero-copy, exact per-rule counters, $VC got $got"
 
 # ---------------- nothing left behind ----------------

@@ -16,6 +16,7 @@
 #  - multiqueue counts per ring on a two-ring pipe.
 # Every run is bounded (-n / -t, timeout); names carry $$.
 source "$(dirname "$0")/pipe_lib.bash"
+source tests/func/fw_case.bash
 export UNM_SHM_PREFIX=unetmap-ex$$
 EX=$BUILD/examples
 SEND=$BUILD/tests/func/examples_send
@@ -107,56 +108,31 @@ bad "need two ports" "$EX/nic2nic" -i "netmap:nc$$}0"
 bad "bad -t 'x'" "$EX/nic2nic" -i "netmap:nc$$}0" -i "netmap:nd$$}0" -t x
 
 # ---------------- firewall ----------------
-# one frame of each kind per round, each kind its own length:
-#   60 udp to 10.0.0.2:53        dropped by rule 1
-#   61 udp to 10.0.0.2:54        passes (default)
-#   62 arp                       dropped by rule 2
-#   63 tcp to 10.0.0.2:53        passes (rule 1 is udp only)
-#   64 udp 10.9.1.1 -> 10.0.0.7:53 behind a VLAN tag  dropped by rule 1
-#   90 udp6 to fe80::2 port 80   dropped by rule 3
-#   91 udp6 to fe80::2 port 81   passes by rule 4 (pass udp6 src prefix)
-#   65 icmp from 10.1.2.3        passes by rule 5 (before rule 6)
-#   66 tcp from 10.1.2.3 port 22  dropped by rule 6
+# the case of tests/func/fw_case.bash, over pipes
 R=40
 A=fa$$ B=fb$$
-kinds=(udp,10.0.0.1,1000,10.0.0.2,53,60 udp,10.0.0.1,1000,10.0.0.2,54,61 arp,62
-       tcp,10.0.0.1,1000,10.0.0.2,53,63 vlan:udp,10.9.1.1,5,10.0.0.7,53,64
-       udp6,fe80::1,1,fe80::2,80,90 udp6,fe80::1,1,fe80::2,81,91
-       icmp,10.1.2.3,10.0.0.2,65 tcp,10.1.2.3,22,10.0.0.2,80,66)
 passed=$((4 * R))
 bounded_bg 60 "$EX/hexdump" -i "netmap:$B{0" -n $passed -s 0 >"$tmp/fwrx.out" 2>"$tmp/fwrx.err"
 fwrx=$bg_pid
 wait_for "$tmp/fwrx.err" '^hexdump: reading' 10 || fail "firewall receiver did not start"
 bounded_bg 60 "$EX/firewall" -i "netmap:$A}0" -i "netmap:$B}0" -n $((9 * R)) -t 50 \
-	-r "drop udp dst 10.0.0.0/24 port 53" -r "drop arp" -r "drop ip6 dst fe80::/64 port 80" \
-	-r "pass udp src fe80::1" -r "pass icmp src 10.1.0.0/16" -r "drop src 10.1.2.3" \
-	>"$tmp/fw.out" 2>"$tmp/fw.err"
+	"${FW_RULES[@]}" >"$tmp/fw.out" 2>"$tmp/fw.err"
 fw=$bg_pid
 wait_for "$tmp/fw.err" 'rule' 10 || fail "firewall did not start: $(cat "$tmp/fw.err")"
-"$SEND" -i "netmap:$A{0" -n $R "${kinds[@]}" >"$tmp/fwsend.out" 2>&1 || fail "send: $(cat "$tmp/fwsend.out")"
+"$SEND" -i "netmap:$A{0" -n $R "${FW_KINDS[@]}" >"$tmp/fwsend.out" 2>&1 || fail "send: $(cat "$tmp/fwsend.out")"
 wait "$fwrx" || fail "firewall receiver exit $?"
 wait "$fw" || fail "firewall exit $?: $(cat "$tmp/fw.err")"
-cat >"$tmp/fw.want" <<EOF
-rule 1: drop udp dst 10.0.0.0/24 port 53: $((2 * R)) packets $(((60 + 64) * R)) bytes
-rule 2: drop arp: $R packets $((62 * R)) bytes
-rule 3: drop ip6 dst fe80::/64 port 80: $R packets $((90 * R)) bytes
-rule 4: pass udp src fe80::1: $R packets $((91 * R)) bytes
-rule 5: pass icmp src 10.1.0.0/16: $R packets $((65 * R)) bytes
-rule 6: drop src 10.1.2.3: $R packets $((66 * R)) bytes
-default pass: $((2 * R)) packets $(((61 + 63) * R)) bytes
-netmap:$A}0 -> netmap:$B}0: $passed passed $((5 * R)) dropped 0 errors
-netmap:$B}0 -> netmap:$A}0: 0 passed 0 dropped 0 errors
-EOF
+fw_want $R "netmap:$A}0" "netmap:$B}0" >"$tmp/fw.want"
 if cmp -s "$tmp/fw.out" "$tmp/fw.want"; then
 	ok "firewall: exact per-rule counters ($(grep -c . "$tmp/fw.want") lines)"
 else
 	fail "firewall counters differ: $(diff "$tmp/fw.want" "$tmp/fw.out")"
 fi
-got=$(sed -nE 's/^frame [0-9]+: ([0-9]+) bytes.*/\1/p' "$tmp/fwrx.out" | sort -n | uniq -c | awk '{printf "%s:%s ", $2, $1}')
-if [ "$got" = "61:$R 63:$R 65:$R 91:$R " ]; then
+got=$(fw_got "$tmp/fwrx.out")
+if [ "$got" = "$(fw_got_want $R)" ]; then
 	ok "firewall: receiver got exactly the passed kinds: $got"
 else
-	fail "firewall: receiver got (length:count) $got, want 61:$R 63:$R 65:$R 91:$R"
+	fail "firewall: receiver got (length:count) $got, want $(fw_got_want $R)"
 fi
 bad "unknown word 'frobnicate'" "$EX/firewall" -i "netmap:fc$$}0" -i "netmap:fd$$}0" -r "drop frobnicate"
 bad "bad address '10.0.0.300'" "$EX/firewall" -i "netmap:fc$$}0" -i "netmap:fd$$}0" -r "drop dst 10.0.0.300"

@@ -38,22 +38,9 @@ done
 ip -n "$NSM" -d link show "$M2" | grep -q xdp || fail "bridge did not open $M2"
 
 N=2000
-xfer() {
-	local ns_tx=$1 tx=$2 ns_rx=$3 rx=$4 tag=$5 i
-	ip netns exec "$ns_rx" timeout 20 "$PEER" recv "$rx@conf:rx-slots=4096" $N 15 \
-		>"$OUT/recv$tag" 2>&1 &
-	local pid=$!
-	for i in $(seq 1 100); do
-		grep -q ready "$OUT/recv$tag" && break
-		sleep 0.05
-	done
-	ip netns exec "$ns_tx" timeout 20 "$PEER" send "$tx" $N 15 >"$OUT/send$tag" 2>&1 ||
-		fail "$tx: send"
-	wait $pid || fail "$tx -> $rx through the bridge: $(tail -n 1 "$OUT/recv$tag")"
-	echo "$tx -> bridge -> $rx: $(tail -n 1 "$OUT/recv$tag")"
-}
-xfer "$NSA" "netmap:$VA" "$NSC" "netmap:$VC" ac
-xfer "$NSC" "netmap:$VC" "$NSA" "netmap:$VA" ca
+R=@conf:rx-slots=4096 XFER_VIA=" (through the bridge)"
+peer_xfer "$NSA" "netmap:$VA" "$NSC" "netmap:$VC$R" ac
+peer_xfer "$NSC" "netmap:$VC" "$NSA" "netmap:$VA$R" ca
 kill -INT $br
 wait $br
 echo "bridge: $(tail -n 2 "$OUT/bridge" | tr '\n' ' ')"

@@ -45,22 +45,11 @@ kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 
 # --- byte-exact both ways, and multi-slot frames
 N=3000
-xfer() {
-	local ns_tx=$1 tx=$2 ns_rx=$3 rx=$4 tag=$5 mode=${6:-} i
-	ip netns exec "$ns_rx" env UNM_VERBOSE=2 timeout 20 "$PEER" recv "$rx" $N 15 >"$OUT/recv$tag" 2>&1 &
-	local pid=$!
-	for i in $(seq 1 100); do
-		grep -q ready "$OUT/recv$tag" && break
-		sleep 0.05
-	done
-	ip netns exec "$ns_tx" timeout 20 "$PEER" send "$tx" $N 15 $mode >"$OUT/send$tag" 2>&1 ||
-		fail "$tx: send"
-	wait $pid || fail "$tx -> $rx: $(tail -n 1 "$OUT/recv$tag")"
-	echo "$tx -> $rx: $(tail -n 1 "$OUT/recv$tag")"
-}
-xfer "$NSA" "netmap:$VA" "$NSB" "netmap:$VB" ab
-xfer "$NSB" "netmap:$VB" "$NSA" "netmap:$VA" ba
-xfer "$NSA" "netmap:$VA" "$NSB" "netmap:$VB" frag frag
+XFER_ENV=UNM_VERBOSE=2
+peer_xfer "$NSA" "netmap:$VA" "$NSB" "netmap:$VB" ab
+peer_xfer "$NSB" "netmap:$VB" "$NSA" "netmap:$VA" ba
+peer_xfer "$NSA" "netmap:$VA" "$NSB" "netmap:$VB" frag frag
+XFER_ENV=
 
 # --- pkt-gen counts; while open: promiscuous, no XDP, the stack sees nothing
 # udp_probe: a datagram from A's stack to B's; prints "got" or "none" (no

@@ -51,6 +51,23 @@ ip -n "$NSA" link set "$VA" up && ip -n "$NSB" link set "$VB" up || fail "veth u
 
 source tests/func/wait_lib.bash	# cwd: the repository (cd above)
 
+# peer_xfer NS_TX TX NS_RX RX TAG [MODE]: nic_peer sends $N frames on port TX
+# (MODE: nic_peer send's mode, e.g. frag) and a receiver on RX (which may
+# carry @conf:...) checks it got exactly them; XFER_ENV (e.g. UNM_VERBOSE=2)
+# is put in the receiver's environment, XFER_VIA names what sits between
+peer_xfer() {
+	local ns_tx=$1 tx=$2 ns_rx=$3 rx=$4 tag=$5 mode=${6:-}
+	# shellcheck disable=SC2086 # XFER_ENV: zero or more NAME=VALUE words
+	ip netns exec "$ns_rx" env ${XFER_ENV:-} timeout 20 "$PEER" recv "$rx" $N 15 \
+		>"$OUT/recv$tag" 2>&1 &
+	local pid=$!
+	wait_for "$OUT/recv$tag" ready 5
+	ip netns exec "$ns_tx" timeout 20 "$PEER" send "$tx" $N 15 $mode >"$OUT/send$tag" 2>&1 ||
+		fail "$tx: send"
+	wait $pid || fail "$tx -> $rx${XFER_VIA:-}: $(tail -n 1 "$OUT/recv$tag")"
+	echo "$tx -> $rx${XFER_VIA:-}: $(tail -n 1 "$OUT/recv$tag")"
+}
+
 # TCP endpoints (python3, mk/deps.sh test): tcp_xfer NS_SRV ADDR PORT NS_CLI
 # NBYTES sends NBYTES from NS_CLI to a one-off server in NS_SRV and checks
 # that exactly those bytes arrived (SHA-256); the client's answer is in

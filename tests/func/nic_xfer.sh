@@ -10,23 +10,10 @@
 source "$(dirname "$0")/nic_lib.bash"
 
 N=3000
-xfer() {
-	local ns_tx=$1 tx=$2 ns_rx=$3 rx=$4 tag=$5 mode=${6:-} i
-	ip netns exec "$ns_rx" timeout 20 "$PEER" recv "$rx@conf:rx-slots=4096" $N 15 \
-		>"$OUT/recv$tag" 2>&1 &
-	local pid=$!
-	for i in $(seq 1 100); do
-		grep -q ready "$OUT/recv$tag" && break
-		sleep 0.05
-	done
-	ip netns exec "$ns_tx" timeout 20 "$PEER" send "$tx" $N 15 $mode >"$OUT/send$tag" 2>&1 ||
-		fail "$tx: send"
-	wait $pid || fail "$tx -> $rx: $(tail -n 1 "$OUT/recv$tag")"
-	echo "$tx -> $rx: $(tail -n 1 "$OUT/recv$tag")"
-}
 
-xfer "$NSA" "netmap:$VA" "$NSB" "netmap:$VB" ab
-xfer "$NSB" "netmap:$VB" "$NSA" "netmap:$VA" ba
-xfer "$NSA" "netmap:$VA-1" "$NSB" "netmap:$VB-1" ring1
-xfer "$NSA" "netmap:$VA" "$NSB" "netmap:$VB" frag frag
+R=@conf:rx-slots=4096
+peer_xfer "$NSA" "netmap:$VA" "$NSB" "netmap:$VB$R" ab
+peer_xfer "$NSB" "netmap:$VB" "$NSA" "netmap:$VA$R" ba
+peer_xfer "$NSA" "netmap:$VA-1" "$NSB" "netmap:$VB-1$R" ring1
+peer_xfer "$NSA" "netmap:$VA" "$NSB" "netmap:$VB$R" frag frag
 echo "nic_xfer: byte-exact both ways, all rings and one ring"

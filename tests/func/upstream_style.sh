@@ -18,30 +18,12 @@
 #      binary built against upstream's headers.
 # Part 2 is skipped (exit 77, after part 1 passed) when libnetmap is an ASan
 # build: a non-ASan binary cannot LD_PRELOAD it. Every wait is bounded.
-set -u
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+source "$(dirname "$0")/pipe_lib.bash"
 export UNM_SHM_PREFIX=unetmap-us$$
 NMDESC=$BUILD/tests/func/upstream_style_nmdesc
 RAW=$BUILD/tests/func/upstream_style_raw
 N=20000
-fails=0
-tmp=$(mktemp -d)
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-for b in "$NMDESC" "$RAW"; do
-	if [ ! -x "$b" ]; then
-		echo "FAIL: $b not built"
-		exit 1
-	fi
-done
+need_built "$NMDESC" "$RAW"
 
 # run_pair LABEL TXENV TXBIN TXPORT RXENV RXBIN RXPORT
 run_pair() {
