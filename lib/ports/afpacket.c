@@ -511,6 +511,23 @@ static int packet_bind(const struct afp_port *p, int fd, uint16_t proto)
  * receive path carrying UNM_HOST_MARK: they are for the stack, not for the
  * NIC RX ring (that would loop them back to the program).
  */
+/* Maps a packet socket's RX or TX ring of len bytes; *map stays NULL on failure. */
+static int afp_ring_map(const struct afp_port *p, unsigned qi, int fd, size_t len,
+			const char *dir, uint8_t **map)
+{
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (m == MAP_FAILED) {
+		int err = -errno;
+
+		unm_log(UNM_LOG_ERR, "%s queue %u: mmap of the AF_PACKET %s ring: %s",
+			p->ifname, qi, dir, strerror(-err));
+		return err;
+	}
+	*map = m;
+	return 0;
+}
+
 static int afp_rx_filter(const struct afp_port *p, unsigned qi, int fd)
 {
 	static struct sock_filter skip_host[] = {
@@ -562,14 +579,9 @@ static int afp_rx_open(struct afp_port *p, unsigned qi, uint32_t nslots, uint16_
 		return err;
 	}
 	q->rx_map_len = (size_t)nb * AFP_RX_BLOCK;
-	q->rx_map = mmap(NULL, q->rx_map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (q->rx_map == MAP_FAILED) {
-		err = -errno;
-		q->rx_map = NULL;
-		unm_log(UNM_LOG_ERR, "%s queue %u: mmap of the AF_PACKET RX ring: %s",
-			p->ifname, qi, strerror(-err));
+	err = afp_ring_map(p, qi, fd, q->rx_map_len, "RX", &q->rx_map);
+	if (err)
 		return err;
-	}
 	q->rx_nblocks = nb;
 	/* our own TX must not come back on RX (kernel 4.20; else filtered by pkttype) */
 	setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
@@ -640,14 +652,9 @@ static int afp_tx_open(struct afp_port *p, unsigned qi, uint32_t nslots, uint32_
 	if (!q->tx_first)
 		return -ENOMEM;
 	q->tx_map_len = (size_t)req.tp_block_size * nb;
-	q->tx_map = mmap(NULL, q->tx_map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (q->tx_map == MAP_FAILED) {
-		err = -errno;
-		q->tx_map = NULL;
-		unm_log(UNM_LOG_ERR, "%s queue %u: mmap of the AF_PACKET TX ring: %s",
-			p->ifname, qi, strerror(-err));
+	err = afp_ring_map(p, qi, fd, q->tx_map_len, "TX", &q->tx_map);
+	if (err)
 		return err;
-	}
 	/* protocol 0: this socket only sends */
 	err = packet_bind(p, fd, 0);
 	if (err)
