@@ -26,10 +26,15 @@
  *             kernel-owned ([fill_pos, hwcur - 1)) go to the fill ring.
  *
  * The kernel receives in fill order (copy mode), so a descriptor normally
- * comes back in the slot its buffer was taken from; if it does not (a
- * zero-copy driver may recycle buffers out of order) the slot gets the
- * received buffer and NS_BUF_CHANGED, and `given` (a bitmap of the buffers
- * in the kernel) lets the teardown put the right buffers back in the slots.
+ * comes back in the slot its buffer was taken from: `shadow` (private, one
+ * entry per slot) remembers which buffer each kernel-owned slot gave, and a
+ * descriptor is checked by one compare with it. If one does not come back in
+ * order (a zero-copy driver recycles buffers freed after XDP_PASS; copy mode
+ * frees one when a multi-buffer frame finds too few), the queue switches for
+ * good to `given`, a bitmap of the buffers in the kernel, built then from the
+ * shadow: each descriptor is validated in full and must name a buffer the
+ * kernel holds, the slot gets the received buffer and NS_BUF_CHANGED, and the
+ * teardown uses the bitmap to put the right buffers back in the slots.
  *
  * TX ring: txsync turns slots [hwcur, head) into TX descriptors (validated
  * first), kicks with sendto() only when the kernel asks (need_wakeup) and
@@ -128,8 +133,10 @@ struct afx_queue {
 	bool parked;				/* no fd binds it; kept as the UMEM's fd */
 	uint32_t fill_pos;			/* next RX slot whose buffer goes to fill */
 	uint32_t tx_done;			/* first TX slot not completed */
+	bool ooo;				/* RX buffers came back out of fill order */
 	uint64_t rx_bad;			/* descriptors with an impossible address */
-	uint64_t *given;			/* buffers in the kernel's hands (RX) */
+	uint32_t *shadow;			/* RX: the buffer each kernel slot gave */
+	uint64_t *given;			/* RX, ooo: the buffers the kernel holds */
 } __attribute__((aligned(UNM_CACHELINE)));	/* q[i] and q[i + 1]: two threads */
 
 /* One UMEM per region per process: the region's buffer pool, pinned once. */
@@ -270,10 +277,20 @@ out:
 	return err;
 }
 
+/*
+ * NIC rings default to 2048 slots, the ring size an AF_XDP program gets from
+ * libxdp by default (pipes and host rings keep netmap's 1024): a receiver
+ * that shares its CPU with the NAPI feeding it is off the CPU for whole time
+ * slices, and the ring is what the NAPI fills meanwhile (bench/nic -q 2: a
+ * 1024-slot ring received about 0.9 of a 2048-slot bare socket, 2048 slots
+ * about 0.97).
+ */
+#define AFX_DEF_SLOTS	2048
+
 static uint32_t hw_slots(uint32_t want)
 {
 	if (!want)
-		return UNM_DEF_SLOTS;
+		return AFX_DEF_SLOTS;
 	if (want < 64)
 		return 64;
 	return want > UNM_MAX_SLOTS ? UNM_MAX_SLOTS : want;
@@ -322,6 +339,11 @@ static inline void given_set(uint64_t *map, uint32_t idx)
 static inline void given_clear(uint64_t *map, uint32_t idx)
 {
 	map[idx / 64] &= ~(1ULL << (idx % 64));
+}
+
+static inline bool given_test(const uint64_t *map, uint32_t idx)
+{
+	return map[idx / 64] & (1ULL << (idx % 64));
 }
 
 /*
@@ -418,6 +440,40 @@ static int afx_txsync(struct unm_ring_ctx *rc)
 	return err;
 }
 
+#define AFX_BAD_DESC	UINT32_MAX
+
+/*
+ * A descriptor that is not the buffer its slot gave, or not a whole one:
+ * from now on the queue tracks the kernel's buffers in `given` (built from
+ * the shadow on the first such descriptor). Returns the received buffer, or
+ * AFX_BAD_DESC for a descriptor that names no buffer the kernel holds.
+ */
+static __attribute__((noinline)) uint32_t
+afx_rx_desc_slow(struct unm_ring_ctx *rc, struct afx_queue *q, const struct afx_port *p,
+		 const struct xdp_desc *d, uint64_t a, uint32_t tail)
+{
+	struct unm_kring *kr = rc->kr;
+	uint32_t n = kr->num_slots, b = addr_to_idx(p, a), j;
+
+	if (!q->ooo) {
+		for (j = tail; j != q->fill_pos; j = unm_ring_next(j, n))
+			given_set(q->given, q->shadow[j]);
+		q->ooo = true;
+		unm_log(UNM_LOG_DEBUG, "%s RX%u: buffers come back out of fill order",
+			rc->name, kr->ring_id);
+	}
+	if (unlikely(b < 2 || b >= rc->nbufs || (uint64_t)b * rc->buf_size != a ||
+		     d->len > rc->buf_size || !given_test(q->given, b))) {
+		/* cannot happen with the fill addresses we give */
+		q->rx_bad++;
+		unm_log_err(UNM_ERR_PEER_BUF, "%s RX%u: descriptor addr %#llx len %u is not a buffer the kernel holds",
+			    rc->name, kr->ring_id, (unsigned long long)d->addr, d->len);
+		return AFX_BAD_DESC;
+	}
+	given_clear(q->given, b);
+	return b;
+}
+
 static int afx_rxsync(struct unm_ring_ctx *rc)
 {
 	struct afx_queue *q = afx_queue(rc);
@@ -426,10 +482,15 @@ static int afx_rxsync(struct unm_ring_ctx *rc)
 	struct netmap_ring *ring = rc->ring;
 	struct netmap_slot *slot = ring->slot;
 	uint32_t n = kr->num_slots, head = kr->rhead, stop, tail, room, got, i, idx = 0;
+	uint32_t bs = rc->buf_size, nb = rc->nbufs, *shadow;
+	bool ooo;
 	int err = 0;
 
 	if (unlikely(!q || !q->has_rx))
 		return -ENXIO;
+	/* in locals: the compiler cannot tell the slot stores from them */
+	shadow = q->shadow;
+	ooo = q->ooo;
 	/*
 	 * Released slots [hwcur, head) are checked where they go to the kernel:
 	 * every one of them passes the fill loop below (the last one, kept
@@ -441,23 +502,27 @@ static int afx_rxsync(struct unm_ring_ctx *rc)
 	want_fill:
 	if (q->fill_pos != stop) {
 		uint32_t want = stop > q->fill_pos ? stop - q->fill_pos : stop + n - q->fill_pos;
+		uint32_t f = q->fill_pos;
 
 		got = xsk_ring_prod__reserve(&q->fill, want, &idx);
 		for (i = 0; i < got; i++) {
-			struct netmap_slot *s = &slot[q->fill_pos];
+			struct netmap_slot *s = &slot[f];
+			uint32_t b = s->buf_idx;
 
-			if (unlikely(s->buf_idx < 2 || s->buf_idx >= rc->nbufs)) {
+			if (unlikely(b - 2 >= nb - 2)) {	/* b < 2 || b >= nb */
 				unm_log_err(UNM_ERR_BUF_IDX, "%s RX%u: released slot %u: buf_idx %u invalid (buffers 2..%u), repaired",
-					    rc->name, kr->ring_id, q->fill_pos, s->buf_idx,
-					    rc->nbufs - 1);
+					    rc->name, kr->ring_id, f, b, nb - 1);
 				unm_slot_repair(rc, s);
+				b = s->buf_idx;
 				err = -EINVAL;
 			}
-			*xsk_ring_prod__fill_addr(&q->fill, idx + i) =
-				(uint64_t)s->buf_idx * rc->buf_size - AFX_HEADROOM;
-			given_set(q->given, s->buf_idx);
-			q->fill_pos = unm_ring_next(q->fill_pos, n);
+			*xsk_ring_prod__fill_addr(&q->fill, idx + i) = (uint64_t)b * bs - AFX_HEADROOM;
+			shadow[f] = b;
+			if (unlikely(ooo))
+				given_set(q->given, b);
+			f = unm_ring_next(f, n);
 		}
+		q->fill_pos = f;
 		if (got)
 			xsk_ring_prod__submit(&q->fill, got);
 	}
@@ -468,18 +533,16 @@ static int afx_rxsync(struct unm_ring_ctx *rc)
 	for (i = 0; i < got; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
 		uint64_t a = xsk_umem__add_offset_to_addr(d->addr);
-		uint32_t b = addr_to_idx(p, a);
 		struct netmap_slot *s = &slot[tail];
+		uint32_t b = shadow[tail];
 
-		if (unlikely(b < 2 || b >= rc->nbufs || (uint64_t)b * rc->buf_size != a ||
-			     d->len > rc->buf_size)) {
-			/* cannot happen with the fill addresses we give */
-			q->rx_bad++;
-			unm_log_err(UNM_ERR_PEER_BUF, "%s RX%u: descriptor addr %#llx len %u is not a buffer",
-				    rc->name, kr->ring_id, (unsigned long long)d->addr, d->len);
-			continue;
+		/* in fill order: the buffer this slot gave, whole */
+		if (unlikely(ooo || a != (uint64_t)b * bs || d->len > bs)) {
+			b = afx_rx_desc_slow(rc, q, p, d, a, tail);
+			ooo = true;
+			if (b == AFX_BAD_DESC)
+				continue;
 		}
-		given_clear(q->given, b);
 		s->flags = (d->options & XDP_PKT_CONTD) ? NS_MOREFRAG : 0;
 		if (unlikely(s->buf_idx != b)) {
 			s->buf_idx = b;
@@ -542,8 +605,9 @@ static void afx_queue_stats_log(struct afx_port *p, unsigned qi)
 /*
  * Put back in RX ring qi's kernel-owned slots the buffers the kernel held
  * (its socket is closed), so that the ring's next user, or its destruction,
- * sees each buffer once (only needed when the kernel returned buffers out of
- * order; a no-op otherwise).
+ * sees each buffer once, whatever the program wrote in those slots: in fill
+ * order the shadow says which; out of order, each slot keeps its buffer if
+ * the kernel held it, and the others get the rest of `given`.
  */
 static void afx_rx_slots_fixup(struct afx_port *p, unsigned qi)
 {
@@ -553,32 +617,38 @@ static void afx_rx_slots_fixup(struct afx_port *p, unsigned qi)
 	struct netmap_ring *ring = (struct netmap_ring *)(p->um->ml->base + kr->ring_ofs);
 	uint32_t words = (p->nbufs + 63) / 64, w = 0, j;
 	uint32_t n = kr->num_slots, stop = kr->hwcur ? kr->hwcur - 1 : n - 1;
-	int pass;
 
-	for (pass = 0; pass < 2; pass++)
-		for (j = kr->hwtail; j != q->fill_pos && j != stop; j = unm_ring_next(j, n)) {
-			struct netmap_slot *s = &ring->slot[j];
-			uint32_t b = s->buf_idx;
+	for (j = kr->hwtail; j != q->fill_pos && j != stop; j = unm_ring_next(j, n)) {
+		struct netmap_slot *s = &ring->slot[j];
+		uint32_t b = s->buf_idx;
 
-			if (pass == 0) {
-				if (b < p->nbufs && (q->given[b / 64] & (1ULL << (b % 64))))
-					given_clear(q->given, b);
-				else
-					s->flags |= NS_MOREFRAG;	/* marks "fix me" */
-				continue;
-			}
-			if (!(s->flags & NS_MOREFRAG))
-				continue;
+		if (!q->ooo) {
+			s->buf_idx = q->shadow[j];
 			s->flags = 0;
-			while (w < words && !q->given[w])
-				w++;
-			if (w == words) {
-				s->buf_idx = 0;		/* the next user's priming repairs it */
-				continue;
-			}
-			s->buf_idx = w * 64 + __builtin_ctzll(q->given[w]);
-			given_clear(q->given, s->buf_idx);
+		} else if (b < p->nbufs && given_test(q->given, b)) {
+			given_clear(q->given, b);
+			s->flags = 0;
+		} else {
+			s->flags = NS_MOREFRAG;		/* marks "fix me" */
 		}
+	}
+	if (!q->ooo)
+		return;
+	for (j = kr->hwtail; j != q->fill_pos && j != stop; j = unm_ring_next(j, n)) {
+		struct netmap_slot *s = &ring->slot[j];
+
+		if (!(s->flags & NS_MOREFRAG))
+			continue;
+		s->flags = 0;
+		while (w < words && !q->given[w])
+			w++;
+		if (w == words) {
+			s->buf_idx = 0;		/* the next user's priming repairs it */
+			continue;
+		}
+		s->buf_idx = w * 64 + __builtin_ctzll(q->given[w]);
+		given_clear(q->given, s->buf_idx);
+	}
 }
 
 static uint32_t pow2_at_least(uint32_t v)
@@ -772,7 +842,7 @@ static int afx_fill_prime(struct afx_port *p, unsigned qi)
 		s->buf_idx = b;
 		*xsk_ring_prod__fill_addr(&q->fill, idx + i) =
 			(uint64_t)b * p->buf_size - AFX_HEADROOM;
-		given_set(q->given, b);
+		q->shadow[j] = b;
 	}
 	if (want)
 		xsk_ring_prod__submit(&q->fill, want);
@@ -846,8 +916,11 @@ static int afx_queue_open(struct afx_port *p, unsigned qi)
 	p->sg = p->um->sg;
 	port->xsk_pid[qi] = unm_pid;
 	if (q->has_rx) {
+		q->ooo = false;
 		q->given = calloc((p->nbufs + 63) / 64, sizeof(uint64_t));
-		err = q->given ? afx_fill_prime(p, qi) : -ENOMEM;
+		kr = &unm_k->krings[port->kring[0][UNM_RX] + qi];
+		q->shadow = calloc(kr->num_slots, sizeof(uint32_t));
+		err = q->given && q->shadow ? afx_fill_prime(p, qi) : -ENOMEM;
 		err = err ?: afx_map_set(p, qi);
 		if (err) {
 			afx_queue_close(p, qi);
@@ -889,10 +962,12 @@ static void afx_queue_close(struct afx_port *p, unsigned qi)
 	q->fd = -1;
 	q->parked = false;
 	um->nsock--;
-	if (live && q->given)
+	if (live && q->given && q->shadow)
 		afx_rx_slots_fixup(p, qi);
 	free(q->given);
 	q->given = NULL;
+	free(q->shadow);
+	q->shadow = NULL;
 	if (live && unm_k->ports[p->pidx].xsk_pid[qi] == unm_pid)
 		unm_k->ports[p->pidx].xsk_pid[qi] = 0;
 	if (anchor)

@@ -10,7 +10,7 @@
 #   a second process on the same interface -> EBUSY naming it
 #   another XDP program already attached -> EBUSY naming the interface
 #   garbage in the rings (head, cur, tail, buf_idx, len) -> no crash, then exact traffic
-# and REGISTER / PORT_INFO_GET report the queues as rings (2 + 2, 1024 slots).
+# and REGISTER / PORT_INFO_GET report the queues as rings (2 + 2, 2048 slots by default).
 source "$(dirname "$0")/nic_lib.bash"
 
 expect() {
@@ -32,7 +32,7 @@ out=$(ina "$PEER" open "netmap:$VA" 2>&1)
 
 # PORT_INFO_GET: the NIC's geometry, before and while the port is open
 out=$(ina "$PEER" info "$VA" 2>&1)
-[ "$out" = "2 2 1024 1024 0 0" ] || fail "PORT_INFO_GET $VA (closed): $out"
+[ "$out" = "2 2 2048 2048 0 0" ] || fail "PORT_INFO_GET $VA (closed): $out"
 out=$(ina "$PEER" info "nosuch$T" 2>&1)
 echo "$out" | tail -n 1 | grep -q '^ENXIO' || fail "PORT_INFO_GET of a missing interface: $out"
 
@@ -47,7 +47,7 @@ holder=$!
 for i in $(seq 1 100); do grep -q ready "$OUT/hold" && break; sleep 0.05; done
 grep -q ready "$OUT/hold" || fail "hold did not open"
 out=$(ina "$PEER" info "netmap:$VA" 2>&1)
-[ "$out" = "2 2 1024 1024 0 0" ] || fail "PORT_INFO_GET $VA (open): $out"
+[ "$out" = "2 2 2048 2048 0 0" ] || fail "PORT_INFO_GET $VA (open): $out"
 # veth has no zero-copy AF_XDP: PORT_INFO_GET says copy mode (unetmap's pad[0])
 out=$(NIC_PEER_MODE=1 ina "$PEER" info "netmap:$VA" 2>&1 | tail -n 1)
 [ "$out" = "mode copy" ] || fail "PORT_INFO_GET $VA (open): $out"
