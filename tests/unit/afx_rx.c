@@ -19,13 +19,19 @@
  *   3. impossible descriptors (address not a whole buffer, buffers 0, 1,
  *      >= nbufs, len > buf_size, a buffer the kernel does not hold, one
  *      returned twice), in fill-order mode and in ooo mode: skipped, counted
- *      in rx_bad and UNM_ERR_PEER_BUF, the next good one lands in the slot
+ *      in rx_bad and UNM_ERR_PEER_BUF, the next good one lands in the slot;
+ *      a descriptor more than the kernel has slots for waits in the RX ring
  *   4. teardown (afx_rx_slots_fixup) after the program scribbled buf_idx in
  *      kernel-owned slots: the kernel's buffers go back, each once, in
  *      fill-order mode (from the shadow) and in ooo mode (from the bitmap)
  *   5. released slots with buf_idx 0 / >= nbufs: repaired from the region's
  *      allocator (the real one, on a fake unm_k), -EINVAL, the fresh buffer
- *      to the fill ring; and the allocator exhausted (reported, see below)
+ *      to the fill ring; the slot kept empty is checked when released for
+ *      good; the allocator exhausted: -EINVAL, buffer 0 stays in the slot and
+ *      its bogus fill address is printed as a "note" line (not asserted),
+ *      then a descriptor for buffer 0 is still refused
+ * Not reached: the retry of the fill ring after RX (`goto want_fill`) only
+ * matters when the kernel consumes fill entries during the sync.
  * After every sync the buffers are conserved: the multiset of the buffers
  * in the program's slots ([fill_pos, hwtail)) plus those the fake kernel
  * holds (taken from the fill ring, or in RX descriptors not yet consumed)
@@ -200,6 +206,7 @@ static void world_init(void)
 	m->p.buf_size = BS;
 	m->buf_map[0] = 3;			/* buffers 0 and 1 are reserved */
 	m->buf_free = NBUFS - 2;
+	m->buf_hint = NBUFS - N / 2;		/* the ring's buffers: both ends of the pool */
 
 	port->kind = UNM_PORT_HW;
 	port->mem = MSLOT;
@@ -728,6 +735,33 @@ static void case_bad(void)
 		phase_end(what);
 	}
 
+	/*
+	 * After a lap in fill order, every kernel slot full: the kernel returns
+	 * its N - 1 buffers and one descriptor more, naming the buffer of the
+	 * slot kept empty (the one that slot gave a lap ago). There is no
+	 * kernel slot left for it: it must wait in the RX ring, the empty slot
+	 * untouched (else hwtail would reach hwcur: a full ring seen empty).
+	 */
+	world_init();
+	phase_begin();
+	for (r = 0; r < 8; r++)
+		rx_round("3: lap (setup)", r, 8, false, 100);
+	phase_end("3: a lap in fill order (setup)");
+	{
+		uint32_t fp = w.q->fill_pos, eb = slot(fp)->buf_idx, held = w.nheld;
+		bool ok = held == N - 1;
+
+		for (i = 0; i < held; i++)
+			fk_rx(0, 60, 0);
+		fk_bad(BAD_EMPTY, NONE);
+		err = usr_sync(w.kr->hwcur);
+		check(ok && !err && w.kr->hwtail == fp && w.rx_prod - w.rx_cons == 1 &&
+		      slot(fp)->buf_idx == eb && !w.q->rx_bad && !w.q->ooo,
+		      "3: %u frames for %u kernel slots: hwtail %u (== fill_pos %u), %u descriptor left in the RX ring, empty slot keeps buffer %u (%u), rx_bad %llu",
+		      held + 1, held, w.kr->hwtail, fp, w.rx_prod - w.rx_cons, eb, slot(fp)->buf_idx,
+		      (unsigned long long)w.q->rx_bad);
+	}
+
 	/* ooo mode already: a batch mixing every kind with good ones */
 	world_init();
 	phase_begin();
@@ -963,6 +997,38 @@ static void case_repair(void)
 	       (unsigned long long)w.fill_ring[(fill0 + 1) & (FILL_SZ - 1)],
 	       w.fill_ring[(fill0 + 1) & (FILL_SZ - 1)] + AFX_HEADROOM < 2 * BS ?
 	       " (no buffer of the UMEM: a kernel counts it invalid and never returns it)" : "");
+	/*
+	 * Go on as a kernel would: the invalid fill entry is dropped, the
+	 * others come back in fill order. Kernel slot 0 then never gets its
+	 * frame: the next one lands there out of order and the queue switches
+	 * to ooo with "buffer 0" among the given ones (from the shadow). A
+	 * descriptor for buffer 0 must still be refused.
+	 */
+	while (w.fill_cons != w.fill_prod) {
+		uint64_t a = w.fill_ring[w.fill_cons & (FILL_SZ - 1)] + AFX_HEADROOM;
+
+		if (a % BS == 0 && a / BS >= 2 && a / BS < NBUFS)
+			w.held[w.nheld++] = a / BS;
+		w.fill_cons++;
+	}
+	while (w.nheld)
+		fk_rx(0, 60, 0);
+	err = usr_sync(2);
+	check(!err && w.kr->hwtail == 0 && !w.q->ooo,
+	      "5: exhausted: the kernel returns the valid entries in order (hwtail %u, ooo %d)",
+	      w.kr->hwtail, w.q->ooo);
+	err = usr_sync(0);		/* the program releases slots 2..31 */
+	while (w.fill_cons != w.fill_prod) {
+		w.held[w.nheld++] = (w.fill_ring[w.fill_cons & (FILL_SZ - 1)] + AFX_HEADROOM) / BS;
+		w.fill_cons++;
+	}
+	b = fk_rx(0, 61, 0);
+	fk_desc(0, 60, 0, NONE);	/* buffer 0 */
+	fk_desc(desc_addr(1), 60, 0, NONE);
+	err = usr_sync(0);
+	check(!err && w.q->ooo && slot(0)->buf_idx == b && w.kr->hwtail == 1 && w.q->rx_bad == 2,
+	      "5: exhausted: out of order into kernel slot 0 (buffer %u, ooo %d), descriptors for buffers 0 and 1 refused (rx_bad %llu)",
+	      slot(0)->buf_idx, w.q->ooo, (unsigned long long)w.q->rx_bad);
 }
 
 int main(void)
