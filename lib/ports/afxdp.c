@@ -515,6 +515,12 @@ static int afx_rxsync(struct unm_ring_ctx *rc)
 				unm_slot_repair(rc, s);
 				b = s->buf_idx;
 				err = -EINVAL;
+				if (b - 2 >= nb - 2) {
+					/* no buffer to be had: the kernel gets no slot from here on */
+					q->fill.cached_prod -= got - i;
+					got = i;
+					break;
+				}
 			}
 			*xsk_ring_prod__fill_addr(&q->fill, idx + i) = (uint64_t)b * bs - AFX_HEADROOM;
 			shadow[f] = b;

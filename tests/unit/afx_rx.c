@@ -27,9 +27,9 @@
  *   5. released slots with buf_idx 0 / >= nbufs: repaired from the region's
  *      allocator (the real one, on a fake unm_k), -EINVAL, the fresh buffer
  *      to the fill ring; the slot kept empty is checked when released for
- *      good; the allocator exhausted: -EINVAL, buffer 0 stays in the slot and
- *      its bogus fill address is printed as a "note" line (not asserted),
- *      then a descriptor for buffer 0 is still refused
+ *      good; the allocator exhausted: -EINVAL, the slot is not given to
+ *      the kernel (no fill entry outside the UMEM) until a buffer is free
+ *      again, then it is repaired and given
  * Not reached: the retry of the fill ring after RX (`goto want_fill`) only
  * matters when the kernel consumes fill entries during the sync.
  * After every sync the buffers are conserved: the multiset of the buffers
@@ -901,7 +901,7 @@ static bool buf_used(uint32_t b)
 static void case_repair(void)
 {
 	struct unm_memreg *m = &unm_k->mems[MSLOT];
-	uint32_t lost1, lost2, f1, f2, free0, fill0, i, b;
+	uint32_t lost1, lost2, f1, f2, free0, fill0, i;
 	uint64_t e0;
 	bool ok = true;
 	int err;
@@ -976,59 +976,56 @@ static void case_repair(void)
 	      "5: ... repaired when released for good: rxsync %d, buffer %u to the fill ring", err, f1);
 
 	/*
-	 * The allocator has no buffer left: unm_slot_repair() leaves buf_idx 0
-	 * and the sync gives the fill ring that buffer's "fill address",
-	 * 0 * buf_size - 256. Printed, not asserted (see the report).
+	 * The allocator has no buffer left: unm_slot_repair() leaves buf_idx 0.
+	 * The kernel must get no slot from there on (no fill entry outside the
+	 * UMEM); the next sync after a buffer is freed repairs the slot and
+	 * goes on.
 	 */
 	world_init();
 	for (i = 0; i < 2; i++)
 		fk_rx(0, 60, 0);
-	usr_sync(0);
+	usr_sync(0);			/* slots 0 and 1 are the program's */
+	for (f1 = 2; f1 < NBUFS && buf_used(f1); f1++)
+		;
+	lost1 = slot(0)->buf_idx;
 	memset(m->buf_map, 0xff, sizeof(m->buf_map));
 	m->buf_free = 0;
 	slot(0)->buf_idx = 0;
 	fill0 = w.fill_prod;
-	err = usr_sync(2);		/* fill: slots N - 1, 0 */
-	b = slot(0)->buf_idx;
-	check(err == -EINVAL && w.fill_prod - fill0 == 2,
-	      "5: allocator exhausted: rxsync still reports -EINVAL (%d), %u fill entries", err,
-	      w.fill_prod - fill0);
-	printf("note 5: allocator exhausted: slot 0 buf_idx %u after repair, fill entry %#llx%s\n", b,
-	       (unsigned long long)w.fill_ring[(fill0 + 1) & (FILL_SZ - 1)],
-	       w.fill_ring[(fill0 + 1) & (FILL_SZ - 1)] + AFX_HEADROOM < 2 * BS ?
-	       " (no buffer of the UMEM: a kernel counts it invalid and never returns it)" : "");
-	/*
-	 * Go on as a kernel would: the invalid fill entry is dropped, the
-	 * others come back in fill order. Kernel slot 0 then never gets its
-	 * frame: the next one lands there out of order and the queue switches
-	 * to ooo with "buffer 0" among the given ones (from the shadow). A
-	 * descriptor for buffer 0 must still be refused.
-	 */
-	while (w.fill_cons != w.fill_prod) {
-		uint64_t a = w.fill_ring[w.fill_cons & (FILL_SZ - 1)] + AFX_HEADROOM;
-
-		if (a % BS == 0 && a / BS >= 2 && a / BS < NBUFS)
-			w.held[w.nheld++] = a / BS;
-		w.fill_cons++;
-	}
+	e0 = unm_err_count(UNM_ERR_BUF_IDX);
+	err = usr_sync(2);		/* fill: slot N - 1, then slot 0 cannot go */
+	check(err == -EINVAL && w.fill_prod - fill0 == 1 &&
+	      w.fill_ring[fill0 & (FILL_SZ - 1)] == fill_addr(slot(N - 1)->buf_idx) &&
+	      w.q->fill_pos == 0 && slot(0)->buf_idx == 0,
+	      "5: allocator exhausted: rxsync %d, %u fill entries (slot N-1 only), fill stops at slot %u",
+	      err, w.fill_prod - fill0, w.q->fill_pos);
+	err = usr_sync(2);
+	check(err == -EINVAL && w.fill_prod - fill0 == 1 && w.q->fill_pos == 0 &&
+	      unm_err_count(UNM_ERR_BUF_IDX) - e0 == 2,
+	      "5: still exhausted: rxsync %d, no fill entry more (%u), the slot checked again",
+	      err, w.fill_prod - fill0);
+	fk_pull();			/* soft-checks every entry is a buffer */
+	/* a buffer comes free: the next sync repairs slot 0 with it */
+	m->buf_map[f1 / 64] &= ~(1ULL << (f1 % 64));
+	m->buf_free = 1;
+	err = usr_sync(2);
+	check(err == -EINVAL && slot(0)->buf_idx == f1 && w.q->fill_pos == 1 &&
+	      w.fill_ring[(w.fill_prod - 1) & (FILL_SZ - 1)] == fill_addr(f1) && w.q->shadow[0] == f1,
+	      "5: a buffer free again: slot 0 repaired with %u and given (rxsync %d, fill_pos %u)",
+	      slot(0)->buf_idx, err, w.q->fill_pos);
+	for (i = 0; i < N; i++)
+		if (w.set[i] == lost1)
+			w.set[i] = f1;
+	fk_pull();
+	phase_begin();
+	conserved("5: after the exhausted allocator");
 	while (w.nheld)
 		fk_rx(0, 60, 0);
 	err = usr_sync(2);
-	check(!err && w.kr->hwtail == 0 && !w.q->ooo,
-	      "5: exhausted: the kernel returns the valid entries in order (hwtail %u, ooo %d)",
-	      w.kr->hwtail, w.q->ooo);
-	err = usr_sync(0);		/* the program releases slots 2..31 */
-	while (w.fill_cons != w.fill_prod) {
-		w.held[w.nheld++] = (w.fill_ring[w.fill_cons & (FILL_SZ - 1)] + AFX_HEADROOM) / BS;
-		w.fill_cons++;
-	}
-	b = fk_rx(0, 61, 0);
-	fk_desc(0, 60, 0, NONE);	/* buffer 0 */
-	fk_desc(desc_addr(1), 60, 0, NONE);
-	err = usr_sync(0);
-	check(!err && w.q->ooo && slot(0)->buf_idx == b && w.kr->hwtail == 1 && w.q->rx_bad == 2,
-	      "5: exhausted: out of order into kernel slot 0 (buffer %u, ooo %d), descriptors for buffers 0 and 1 refused (rx_bad %llu)",
-	      slot(0)->buf_idx, w.q->ooo, (unsigned long long)w.q->rx_bad);
+	phase_end("5: after the exhausted allocator: conservation");
+	check(!err && !w.q->ooo && !w.q->rx_bad && w.kr->hwtail == 1,
+	      "5: then the kernel's buffers come back in fill order (rxsync %d, ooo %d, rx_bad %llu, hwtail %u)",
+	      err, w.q->ooo, (unsigned long long)w.q->rx_bad, w.kr->hwtail);
 }
 
 int main(void)
