@@ -689,6 +689,12 @@ static int port_create_locked(const struct unm_portspec *spec,
 		}
 	/* last: a process dying above leaves no half-built port to find */
 	port->kind = spec->kind;
+	/* the adapter's shared state (a VALE port joins its switch) */
+	if (ops && ops->create) {
+		err = ops->create(pidx);
+		if (err)
+			goto out_destroy;
+	}
 	unm_mem_unmap(ml);
 	*pidxp = pidx;
 	return 0;
@@ -769,10 +775,6 @@ static const char *strip_prefix(const char *name)
 /* Why a name that no port type claims is refused. */
 static int no_such_port(const char *name)
 {
-	if (!strncmp(name, NM_BDG_NAME, strlen(NM_BDG_NAME))) {
-		unm_log(UNM_LOG_ERR, "%s: VALE ports are not supported yet", name);
-		return -EOPNOTSUPP;
-	}
 	unm_log(UNM_LOG_ERR, "%s: no such port", name);
 	return -ENXIO;
 }

@@ -120,6 +120,40 @@ int unm_slot_repair(struct unm_ring_ctx *rc, struct netmap_slot *s)
 }
 
 /*
+ * The slots [hwcur, head) an rxsync is about to take back: a bad buf_idx is
+ * named and repaired (a fresh buffer), so the producer that fills the slot
+ * next never sees it. A branch-free pass over at most two runs; the slow
+ * path names the slots. Returns 0, or -EINVAL if some needed repair.
+ */
+int unm_rx_released_check(struct unm_ring_ctx *rc, uint32_t head)
+{
+	struct netmap_slot *slot = rc->ring->slot;
+	uint32_t n = rc->kr->num_slots, j = rc->kr->hwcur, i, end;
+	uint32_t nb = rc->nbufs - 2;
+	bool bad = false;
+
+	for (i = j; i != head; i = end == n ? 0 : end) {
+		end = head > i ? head : n;
+		for (; i < end; i++)
+			bad |= slot[i].buf_idx - 2 >= nb;
+		if (end != n)
+			break;
+	}
+	if (likely(!bad))
+		return 0;
+	for (; j != head; j = unm_ring_next(j, n)) {
+		struct netmap_slot *s = &slot[j];
+
+		if (s->buf_idx < 2 || s->buf_idx >= rc->nbufs) {
+			unm_log_err(UNM_ERR_BUF_IDX, "%s RX%u: released slot %u: buf_idx %u invalid (buffers 2..%u), repaired",
+				    rc->name, rc->kr->ring_id, j, s->buf_idx, rc->nbufs - 1);
+			unm_slot_repair(rc, s);
+		}
+	}
+	return -EINVAL;
+}
+
+/*
  * Reset the ring to the kernel's view and repair the slots the program owns
  * ([hwcur, hwtail)). Slots owned by the kernel are not touched here: a pipe
  * peer may be writing them, and they are validated when handed over.

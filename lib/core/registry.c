@@ -18,15 +18,21 @@
 #include "core/unm.h"
 
 extern const struct unm_port_ops unm_pipe_ops;
+extern const struct unm_port_ops unm_vale_ops;
 extern const struct unm_port_ops unm_afxdp_ops;
 /* NIC ports in emulated mode: chosen by admode below, never by name */
 extern const struct unm_port_ops unm_afpacket_ops;
 /* a NIC port's host rings: ctl.c hands them the rings after the NIC's */
 extern const struct unm_port_ops unm_host_ops;
 
-/* in parse order: pipes claim names with '{' or '}', NICs any other name */
+/*
+ * in parse order: pipes claim names with '{' or '}' (a pipe of a VALE
+ * port, "vale0:p{1", is a pipe), VALE ports names that start with "vale",
+ * NICs any other name
+ */
 static const struct unm_port_ops *const port_types[] = {
 	&unm_pipe_ops,
+	&unm_vale_ops,
 	&unm_afxdp_ops,
 };
 

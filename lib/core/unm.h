@@ -49,12 +49,12 @@
  */
 #define UNM_SHM_PREFIX_DEFAULT	"unetmap"
 #define UNM_KERNEL_SHM		unm_kernel_shm_name()
-#define UNM_KERNEL_MAGIC	0x554e4d4b45524e31ULL	/* "UNMKERN1" */
+#define UNM_KERNEL_MAGIC	0x554e4d4b45524e32ULL	/* "UNMKERN2": VALE switches */
 #define UNM_EPOLL_MAGIC		0x554e4d00u		/* epoll data, high word */
 
 #define UNM_MAX_PROCS		128
 #define UNM_MAX_MEMS		16
-#define UNM_MAX_PORTS		128
+#define UNM_MAX_PORTS		256	/* a full VALE switch has 254 */
 #define UNM_MAX_PRIVS		512
 #define UNM_MAX_KRINGS		4096
 #define UNM_MAX_RINGS		64	/* per direction per port end */
@@ -139,7 +139,9 @@ struct unm_kring {
 	uint32_t waiters[UNM_KRING_WAITERS];	/* priv slot + 1, 0 = free */
 } __attribute__((aligned(UNM_CACHELINE)));
 
-enum unm_port_kind { UNM_PORT_NONE = 0, UNM_PORT_PIPE = 1, UNM_PORT_HW = 2 };
+enum unm_port_kind {
+	UNM_PORT_NONE = 0, UNM_PORT_PIPE = 1, UNM_PORT_HW = 2, UNM_PORT_VALE = 3
+};
 
 /* unm_kport.hwflags */
 #define UNM_HW_ZEROCOPY		0x1	/* AF_XDP sockets bound in zero-copy mode */
@@ -154,7 +156,9 @@ enum unm_port_kind { UNM_PORT_NONE = 0, UNM_PORT_PIPE = 1, UNM_PORT_HW = 2 };
 
 struct unm_kport {
 	uint8_t kind;			/* enum unm_port_kind, 0 = free slot */
-	uint8_t pad[3];
+	uint8_t vale_sw;		/* vale: switch index + 1, 0 = not in a switch */
+	uint8_t vale_slot;		/* vale: port slot in the switch */
+	uint8_t pad;
 	uint16_t mem;			/* region slot index */
 	uint16_t pad2;
 	char name[NETMAP_REQ_IFNAMSIZ];	/* base name, e.g. "foo{3" -> "foo", id 3 */
@@ -207,6 +211,57 @@ struct unm_kpriv {
 	struct { int32_t pid, evfd; } share[UNM_PRIV_SHARE];
 };
 
+/*
+ * VALE switches (lib/ports/vale.c). Limits are upstream's: NM_BRIDGES
+ * switches, NM_BDG_MAXPORTS ports each, NM_BDG_MAXRINGS rings per direction,
+ * NM_BDG_HASH entries in the MAC table.
+ */
+#define UNM_VALE_SWITCHES	8
+#define UNM_VALE_PORTS		254
+#define UNM_VALE_RINGS		16
+#define UNM_VALE_HASH		1024
+#define UNM_VALE_DEF_SLOTS	1024	/* NM_BRIDGE_RINGSIZE */
+
+/*
+ * One RX ring of a switch port, as a forwarding destination. The lock is a
+ * robust, process-shared mutex: every sender that copies into the ring
+ * holds it from reading hwtail to publishing it. It lives in the switch,
+ * not in the kring, so that it outlives the port (a sender that looked the
+ * port up just before it left still locks valid memory, then sees the gen
+ * change and backs off); it is initialised once, with the switch.
+ */
+struct unm_vale_rxq {
+	pthread_mutex_t lock;
+	uint64_t frames;		/* (lock) frames copied into the ring */
+	uint64_t drops;			/* (lock) frames dropped: no room, too long, bad slot */
+} __attribute__((aligned(UNM_CACHELINE)));
+
+struct unm_vale_port {
+	uint16_t pidx;			/* (k, all rxq locks) port index + 1, 0 = free */
+	uint16_t gen;			/* (k, all rxq locks) bumped when the port leaves */
+	uint16_t txskip;		/* TX rings dropping the rest of a bad chain (bit/ring) */
+	uint16_t pad;
+	uint64_t tx_frames;		/* (atomic) complete frames taken from TX rings */
+	uint64_t tx_drops;		/* (atomic) frames refused at TX: short, chain too long */
+	struct unm_vale_rxq rxq[UNM_VALE_RINGS];
+};
+
+struct unm_vale_switch {
+	char name[NETMAP_REQ_IFNAMSIZ];	/* (k) "vale0"; "" = free entry */
+	uint32_t nports;		/* (k) */
+	uint32_t pad;
+	uint64_t active[(UNM_VALE_PORTS + 63) / 64];	/* (k) port slots in use */
+	/* MAC -> port: mac << 16 | (slot gen & 0xff) << 8 | slot + 1; 0 = empty */
+	uint64_t ht[UNM_VALE_HASH];
+	struct unm_vale_port ports[UNM_VALE_PORTS];
+};
+
+/* Counters of one VALE port (unm_vale_stats). */
+struct unm_vale_stats {
+	uint64_t tx_frames, tx_drops;	/* taken from its TX rings / refused there */
+	uint64_t rx_frames, rx_drops;	/* copied into its RX rings / dropped there */
+};
+
 struct unm_kernel {
 	uint64_t magic;
 	uint32_t size;
@@ -219,6 +274,7 @@ struct unm_kernel {
 	struct unm_kport ports[UNM_MAX_PORTS];
 	struct unm_kpriv privs[UNM_MAX_PRIVS];
 	struct unm_kring krings[UNM_MAX_KRINGS];
+	struct unm_vale_switch vale[UNM_VALE_SWITCHES];
 };
 
 /* ---- per-process state -------------------------------------------------- */
@@ -293,6 +349,11 @@ struct unm_port_ops {
 	 */
 	int (*geometry)(const struct unm_portspec *spec, const struct nmreq_register *req,
 			uint16_t nrings[2], uint32_t nslots[2]);
+	/*
+	 * Optional: port pidx was just created (locked), its krings exist;
+	 * an error destroys it again (destroy is called).
+	 */
+	int (*create)(uint16_t pidx);
 	/* per-process set-up at each register (locked): 0 if done already */
 	int (*attach)(uint16_t pidx);
 	/* an fd of this process is bound to port pidx: wake-up sources etc. */
@@ -306,6 +367,10 @@ struct unm_port_ops {
 	 */
 	void (*release)(uint16_t pidx);
 };
+
+/* ---- vale.c -------------------------------------------------------------- */
+/* the counters of VALE port `name` ("vale0:a"): 0, or -ENOENT */
+int unm_vale_stats(const char *name, struct unm_vale_stats *st);
 
 /* ---- log.c -------------------------------------------------------------- */
 enum unm_log_level { UNM_LOG_ERR = 0, UNM_LOG_WARN = 1, UNM_LOG_INFO = 2, UNM_LOG_DEBUG = 3 };
@@ -394,6 +459,8 @@ static inline bool unm_slot_ok(const struct unm_ring_ctx *rc, const struct netma
 	return s->buf_idx - 2 < rc->nbufs - 2 && s->len <= rc->buf_size;
 }
 int unm_slot_repair(struct unm_ring_ctx *rc, struct netmap_slot *s);
+/* released RX slots [hwcur, head): bad buf_idx repaired; 0 or -EINVAL */
+int unm_rx_released_check(struct unm_ring_ctx *rc, uint32_t head);
 int unm_kring_tryget(struct unm_kring *kr);
 void unm_kring_put(struct unm_kring *kr);
 void unm_kring_wake(struct unm_kring *kr);

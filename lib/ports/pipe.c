@@ -158,48 +158,16 @@ static int pipe_txsync(struct unm_ring_ctx *rc)
 	return err;
 }
 
-/* The slow path of pipe_rxsync: repair (and name) the bad slots in [j, head). */
-static int pipe_rx_repair(struct unm_ring_ctx *rc, uint32_t j, uint32_t head)
-{
-	struct netmap_slot *slot = rc->ring->slot;
-	uint32_t n = rc->kr->num_slots;
-
-	for (; j != head; j = unm_ring_next(j, n)) {
-		struct netmap_slot *s = &slot[j];
-
-		if (s->buf_idx < 2 || s->buf_idx >= rc->nbufs) {
-			unm_log_err(UNM_ERR_BUF_IDX, "%s RX%u: released slot %u: buf_idx %u invalid (buffers 2..%u), repaired",
-				    rc->name, rc->kr->ring_id, j, s->buf_idx, rc->nbufs - 1);
-			unm_slot_repair(rc, s);
-		}
-	}
-	return -EINVAL;
-}
-
 static int pipe_rxsync(struct unm_ring_ctx *rc)
 {
 	struct unm_kring *kr = rc->kr;
-	struct netmap_slot *slot = rc->ring->slot;
-	uint32_t n = kr->num_slots, head = kr->rhead, j = kr->hwcur, i, end;
-	uint32_t nb = rc->nbufs - 2;
-	bool bad = false;
-	int err = 0;
+	uint32_t head = kr->rhead;
+	int err;
 
-	if (head == j)
+	if (head == kr->hwcur)
 		return 0;
-	/*
-	 * Released slots go back to the peer's TX ring: check what we return.
-	 * A branch-free pass over at most two runs; the slow path names them.
-	 */
-	for (i = j; i != head; i = end == n ? 0 : end) {
-		end = head > i ? head : n;
-		for (; i < end; i++)
-			bad |= slot[i].buf_idx - 2 >= nb;
-		if (end != n)
-			break;
-	}
-	if (unlikely(bad))
-		err = pipe_rx_repair(rc, j, head);
+	/* released slots go back to the peer's TX ring: check what we return */
+	err = unm_rx_released_check(rc, head);
 	/* Synchronizes with the acquire of hwcur in pipe_txsync(). */
 	__atomic_store_n(&kr->hwcur, head, __ATOMIC_RELEASE);
 	unm_kring_wake(rc->peer_kr);

@@ -182,7 +182,10 @@ int main(void)
 
 	/* names and modes */
 	expect("NIC name", reg(fd, "eth9", NR_REG_ALL_NIC, 0, 0, NULL), ENXIO);
-	expect("VALE name", reg(fd, "vale0:p", NR_REG_ALL_NIC, 0, 0, NULL), EOPNOTSUPP);
+	expect("VALE name without ':'", reg(fd, "vale0", NR_REG_ALL_NIC, 0, 0, NULL), EINVAL);
+	expect("VALE port name with '!'", reg(fd, "vale0:p!", NR_REG_ALL_NIC, 0, 0, NULL), EINVAL);
+	expect("VALE switch name with '-'", reg(fd, "vale-0:p", NR_REG_ALL_NIC, 0, 0, NULL), EINVAL);
+	expect("host rings of a VALE port", reg(fd, "vale0:p", NR_REG_SW, 0, 0, NULL), EOPNOTSUPP);
 	expect("host rings of a pipe", reg(fd, name, NR_REG_SW, 0, 0, NULL), EOPNOTSUPP);
 	expect("monitor flag", reg(fd, name, NR_REG_ALL_NIC, 0, NR_MONITOR_TX, NULL), EOPNOTSUPP);
 	expect("pipe without an id", reg(fd, "x{", NR_REG_ALL_NIC, 0, 0, NULL), EINVAL);
