@@ -21,9 +21,15 @@
  *   -d MAC    destination (default ff:ff:ff:ff:ff:ff)
  *   -l LEN    frame length (default 60)  -S N   slots per ring at register
  *   -R N      rings per direction at register
+ *   -M ID     nr_mem_id at register (the port's region)
+ *   -f N      tx: each frame is a chain of N slots (NS_MOREFRAG)
  *   -L        rx: first send one broadcast frame from -s (the switch learns it)
+ *   -G        rx: first write bad buf_idx into every RX slot, kernel's included
+ *             (senders hand such slots over empty, len 0: counted as "empty")
  *
- * rx prints "received R rx_frames F rx_drops D" (F and D: the switch's
+ * rx counts frames (the last slot of a chain), checks every slot's payload
+ * (frames of our ethertype; others, pkt-gen's, are counted only) and
+ * NS_RFRAGS on the last one, and prints "received R rx_frames F rx_drops D" (F and D: the switch's
  * counters of this port: frames copied into its RX rings, frames dropped
  * there); tx prints "sent N tx_frames T tx_drops X".
  */
@@ -53,8 +59,8 @@ static struct nmreq_register reg;
 static const char *pname;
 static uint64_t opt_n = 1000;
 static double opt_t = 10;
-static unsigned opt_len = 60, opt_slots, opt_rings;
-static bool opt_learn;
+static unsigned opt_len = 60, opt_slots, opt_rings, opt_mem, opt_frags = 1;
+static bool opt_learn, opt_rxgarbage;
 static uint8_t smac[6] = { 2, 0, 0, 0, 0, 1 }, dmac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static volatile sig_atomic_t stop;
 
@@ -95,6 +101,7 @@ static int open_port(const char *name)
 	reg.nr_mode = NR_REG_ALL_NIC;
 	reg.nr_tx_slots = reg.nr_rx_slots = opt_slots;
 	reg.nr_tx_rings = reg.nr_rx_rings = opt_rings;
+	reg.nr_mem_id = opt_mem;
 	if (ioctl(fd, NIOCCTRL, &hdr) < 0) {
 		fprintf(stderr, "%s: NIOCCTRL REGISTER: %s\n", name, strerror(errno));
 		return -1;
@@ -128,13 +135,18 @@ static uint64_t queue_tx(uint64_t next, uint64_t count, const uint8_t *src, cons
 		struct netmap_ring *ring = NETMAP_TXRING(nifp, r);
 		unsigned cur = ring->cur;
 
-		while (!nm_ring_empty(ring) && next + sent < count) {
-			struct netmap_slot *s = &ring->slot[cur];
+		while (nm_ring_space(ring) >= opt_frags && next + sent < count) {
+			unsigned f;
 
-			s->len = opt_len;
-			s->flags = 0;
-			frame(NETMAP_BUF(ring, s->buf_idx), next + sent, src, dst);
-			cur = nm_ring_next(ring, cur);
+			/* a frame of opt_frags slots (NS_MOREFRAG), each a full copy */
+			for (f = 0; f < opt_frags; f++) {
+				struct netmap_slot *s = &ring->slot[cur];
+
+				s->len = opt_len;
+				s->flags = f + 1 < opt_frags ? NS_MOREFRAG : 0;
+				frame(NETMAP_BUF(ring, s->buf_idx), next + sent, src, dst);
+				cur = nm_ring_next(ring, cur);
+			}
 			ring->head = ring->cur = cur;
 			sent++;
 		}
@@ -193,12 +205,50 @@ static void on_term(int sig)
 	stop = 1;
 }
 
+struct rx_count {
+	uint64_t rcvd, empty, corrupt, frags, pollerr;
+};
+
+/* read what the RX rings hold: count frames, check every slot */
+static void rx_pass(struct rx_count *c)
+{
+	unsigned r, i;
+
+	for (r = 0; r < nifp->ni_rx_rings; r++) {
+		struct netmap_ring *ring = NETMAP_RXRING(nifp, r);
+
+		while (!nm_ring_empty(ring)) {
+			struct netmap_slot *s = &ring->slot[ring->cur];
+			const unsigned char *buf = (unsigned char *)NETMAP_BUF(ring, s->buf_idx);
+
+			if (s->len == 0) {
+				c->empty++;
+			} else {
+				/* the payload as the sender wrote it, and the chain */
+				for (i = 22; i < s->len && buf[i] == 0x5a; i++)
+					;
+				if (s->len < 14 ||
+				    (buf[12] == 0x88 && buf[13] == 0xb5 && (s->len < 22 || i < s->len))) {
+					c->corrupt++;
+				} else if (s->flags & NS_MOREFRAG) {
+					c->frags++;
+				} else {
+					if (NS_RFRAGS(s) != c->frags + 1)
+						c->corrupt++;
+					c->frags = 0;
+					c->rcvd++;
+				}
+			}
+			ring->head = ring->cur = nm_ring_next(ring, ring->cur);
+		}
+	}
+}
+
 static int do_rx(void)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	uint64_t rcvd = 0, empty = 0;
+	struct rx_count c = { 0 };
 	double t0 = now_s();
-	unsigned r;
 
 	if (opt_learn) {
 		uint8_t bc[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -208,36 +258,46 @@ static int do_rx(void)
 			return 1;
 		}
 	}
+	if (opt_rxgarbage) {
+		/* scribble on the slots the kernel owns: senders must not write there */
+		unsigned r, i;
+
+		for (r = 0; r < nifp->ni_rx_rings; r++) {
+			struct netmap_ring *ring = NETMAP_RXRING(nifp, r);
+
+			for (i = 0; i < ring->num_slots; i++)
+				ring->slot[i].buf_idx = 0x7fffffffu - i;
+		}
+	}
 	printf("ready\n");
 	fflush(stdout);
-	while (rcvd < opt_n && !stop && now_s() - t0 < opt_t) {
+	while (c.rcvd < opt_n && !stop && now_s() - t0 < opt_t) {
 		if (poll(&pfd, 1, 100) < 0 && errno != EINTR) {
 			perror("poll");
 			return 1;
 		}
 		if (pfd.revents & POLLERR) {
-			fprintf(stderr, "rx: POLLERR\n");
-			return 1;
-		}
-		for (r = 0; r < nifp->ni_rx_rings; r++) {
-			struct netmap_ring *ring = NETMAP_RXRING(nifp, r);
-
-			while (!nm_ring_empty(ring)) {
-				struct netmap_slot *s = &ring->slot[ring->cur];
-
-				if (s->len == 0)
-					empty++;
-				else
-					rcvd++;
-				ring->head = ring->cur = nm_ring_next(ring, ring->cur);
+			/* -G: our own scribbles, repaired when released */
+			if (!opt_rxgarbage) {
+				fprintf(stderr, "rx: POLLERR\n");
+				return 1;
 			}
+			c.pollerr++;
 		}
+		rx_pass(&c);
 	}
+	/* stopped: what is still in the rings counts too */
+	if (c.rcvd < opt_n && ioctl(fd, NIOCRXSYNC, NULL) == 0)
+		rx_pass(&c);
 	ioctl(fd, NIOCRXSYNC, NULL);
-	if (empty)
-		printf("empty %" PRIu64 "\n", empty);
-	print_stats("received", rcvd);
-	return 0;
+	if (c.empty)
+		printf("empty %" PRIu64 "\n", c.empty);
+	if (c.pollerr)
+		printf("pollerr %" PRIu64 "\n", c.pollerr);
+	if (c.corrupt)
+		printf("corrupt %" PRIu64 "\n", c.corrupt);
+	print_stats("received", c.rcvd);
+	return c.corrupt ? 1 : 0;
 }
 
 /* Bad TX slots: the sync must refuse them (POLLERR) and repair the ring. */
@@ -330,7 +390,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	int c;
 
-	while ((c = getopt(argc, argv, "n:t:s:d:l:S:R:L")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:s:d:l:S:R:M:f:LG")) != -1) {
 		switch (c) {
 		case 'n':
 			opt_n = strtoull(optarg, NULL, 0);
@@ -357,8 +417,19 @@ int main(int argc, char **argv)
 		case 'R':
 			opt_rings = atoi(optarg);
 			break;
+		case 'f':
+			opt_frags = atoi(optarg);
+			if (opt_frags < 1 || opt_frags > 200)
+				goto usage;
+			break;
+		case 'M':
+			opt_mem = atoi(optarg);
+			break;
 		case 'L':
 			opt_learn = true;
+			break;
+		case 'G':
+			opt_rxgarbage = true;
 			break;
 		default:
 			goto usage;
@@ -398,6 +469,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 usage:
-	fprintf(stderr, "usage: vale_peer [-n N] [-t S] [-s MAC] [-d MAC] [-l LEN] [-S slots] [-R rings] [-L] tx|rx|info|hold|garbage PORT | lockdie PORT DST\n");
+	fprintf(stderr, "usage: vale_peer [-n N] [-t S] [-s MAC] [-d MAC] [-l LEN] [-S slots] [-R rings] [-M mem_id] [-f frags] [-L] [-G] tx|rx|info|hold|garbage PORT | lockdie PORT DST\n");
 	return 2;
 }
