@@ -62,6 +62,7 @@
 #define VALE_BCAST	0xfffe	/* flood: every port but the sender */
 #define VALE_NONE	0xfffd	/* no destination (to the sender itself) */
 #define VALE_ETH_HLEN	14	/* shorter frames are dropped, as upstream */
+#define VALE_PREFETCH	32	/* destination slots prefetched ahead */
 
 /* ---- names and geometry ---------------------------------------------------- */
 
@@ -397,6 +398,7 @@ struct vale_batch {
 	unsigned me;			/* the sender's port slot */
 	unsigned nframes, nfrags;
 	uint64_t tx_frames, tx_drops;
+	uint64_t last_ent;		/* MAC entry learned last (0: none yet) */
 	uint16_t bhead, btail;		/* broadcast frames */
 	uint64_t want[(UNM_VALE_PORTS + 63) / 64];	/* unicast destinations */
 	uint16_t uhead[UNM_VALE_PORTS], utail[UNM_VALE_PORTS];
@@ -426,11 +428,15 @@ static uint16_t vale_lookup(struct vale_batch *b, const uint8_t *buf)
 	if (!(buf[6] & 1)) {
 		uint16_t gen = __atomic_load_n(&sw->ports[b->me].gen, __ATOMIC_RELAXED);
 		uint64_t ent = smac << 16 | (uint64_t)(gen & 0xff) << 8 | (b->me + 1);
-		uint32_t h = vale_hash(smac);
+		/* a sender keeps its source address: hash and table once per batch */
+		if (ent != b->last_ent) {
+			uint32_t h = vale_hash(smac);
 
-		/* a store only when it changes: the line stays shared */
-		if (__atomic_load_n(&sw->ht[h], __ATOMIC_RELAXED) != ent)
-			__atomic_store_n(&sw->ht[h], ent, __ATOMIC_RELAXED);
+			/* a store only when it changes: the line stays shared */
+			if (__atomic_load_n(&sw->ht[h], __ATOMIC_RELAXED) != ent)
+				__atomic_store_n(&sw->ht[h], ent, __ATOMIC_RELAXED);
+			b->last_ent = ent;
+		}
 	}
 	if (buf[0] & 1)
 		return VALE_BCAST;
@@ -550,6 +556,24 @@ static int vale_gather(struct unm_ring_ctx *rc, struct vale_batch *b, uint32_t *
 }
 
 /*
+ * Copy a fragment in whole 64-byte blocks when both buffers have room for
+ * the rounded length (cmax: the smaller buffer size), as upstream's
+ * pkt_copy: fixed-size moves beat a memcpy of an odd length; the bytes past
+ * len stay inside both buffers.
+ */
+static inline void vale_copy(char *dst, const char *src, uint32_t len, uint32_t cmax)
+{
+	uint32_t r = (len + 63) & ~63u;
+
+	if (unlikely(r > cmax || r > 1024)) {
+		memcpy(dst, src, len);
+		return;
+	}
+	for (; r; r -= 64, dst += 64, src += 64)
+		memcpy(dst, src, 64);
+}
+
+/*
  * Copy the frames of lists l1 and l2 (merged in sending order) into RX ring
  * r of the port in slot d, which was port dpidx1 - 1 when looked up.
  */
@@ -560,7 +584,7 @@ static void vale_deliver(struct unm_ring_ctx *rc, struct vale_batch *b, unsigned
 	struct unm_vale_rxq *q = &vp->rxq[r];
 	struct unm_kport *dport = &unm_k->ports[dpidx1 - 1];
 	const char *sbufs = rc->bufs;
-	uint32_t sbs = rc->buf_size, n, t, t0, hc, room, dnb, dbs;
+	uint32_t sbs = rc->buf_size, n, t, t0, hc, room, dnb, dbs, cmax, pf;
 	uint64_t frames = 0, drops = 0;
 	struct netmap_ring *dring;
 	struct unm_kring *dkr;
@@ -572,6 +596,8 @@ static void vale_deliver(struct unm_ring_ctx *rc, struct vale_batch *b, unsigned
 		return;
 	/* before the ring lock: mapping takes the control mutex */
 	base = vale_region(rc, m);
+	if (unlikely(unm_cpu_prefetchw < 0))
+		unm_cpu_probe();
 	if (unlikely(!base || vale_rxq_lock(q))) {
 		for (; l1 != VALE_NIL; l1 = b->fr[l1].next)
 			drops++;
@@ -592,7 +618,9 @@ static void vale_deliver(struct unm_ring_ctx *rc, struct vale_batch *b, unsigned
 	dbufs = base + dm->buf_ofs;
 	dnb = dm->p.buf_num - 2;
 	dbs = dm->p.buf_size;
+	cmax = dbs < sbs ? dbs : sbs;
 	n = dkr->num_slots;
+	pf = VALE_PREFETCH < n ? VALE_PREFETCH : 0;
 	t = t0 = dkr->hwtail;
 	/* Synchronizes with the release of hwcur in vale_rxsync(). */
 	hc = __atomic_load_n(&dkr->hwcur, __ATOMIC_ACQUIRE);
@@ -623,6 +651,19 @@ static void vale_deliver(struct unm_ring_ctx *rc, struct vale_batch *b, unsigned
 			continue;
 		}
 		start = t;
+		{
+			/*
+			 * The receiver's CPU read these last: ask for the slot
+			 * line and a later frame's buffer with intent to write
+			 * (a hint, never a fault; the index is checked first).
+			 */
+			uint32_t a = t + pf < n ? t + pf : t + pf - n;
+			uint32_t ai = __atomic_load_n(&dring->slot[a].buf_idx, __ATOMIC_RELAXED);
+
+			unm_prefetch_w(&dring->slot[a]);
+			if (likely(ai - 2 < dnb))
+				unm_prefetch_w(dbufs + (size_t)ai * dbs);
+		}
 		for (k = 0; k < cnt; k++) {
 			struct netmap_slot *ds = &dring->slot[t];
 			/* the receiver may scribble on slots it does not own */
@@ -646,7 +687,8 @@ static void vale_deliver(struct unm_ring_ctx *rc, struct vale_batch *b, unsigned
 				drops++;
 				break;
 			}
-			memcpy(dbufs + (size_t)di * dbs, sbufs + (size_t)fg[k].idx * sbs, fg[k].len);
+			vale_copy(dbufs + (size_t)di * dbs, sbufs + (size_t)fg[k].idx * sbs,
+				  fg[k].len, cmax);
 			ds->len = fg[k].len;
 			ds->flags = (uint16_t)(cnt << NS_PORT_SHIFT) |
 				    (k + 1 < cnt ? NS_MOREFRAG : 0);
@@ -710,6 +752,7 @@ static void vale_flush(struct unm_ring_ctx *rc, struct vale_batch *b)
 static void vale_batch_reset(struct vale_batch *b)
 {
 	b->nframes = b->nfrags = 0;
+	b->last_ent = 0;
 	b->bhead = b->btail = VALE_NIL;
 	memset(b->want, 0, sizeof(b->want));
 }
