@@ -16,7 +16,8 @@
  *
  * Packet k: length 60 + k % 200; bytes 0..7 = k (little endian), byte i>=8
  * = (k + i) & 0xff. The receiver checks order, length and every byte.
- * PORT is "name{N" or "name}N" (pipe end); "-x" suffix asks NR_EXCLUSIVE.
+ * PORT is "name{N" or "name}N" (pipe end), or any port name ("vale0:p");
+ * "@ID" sets nr_mem_id, a "-x" suffix asks NR_EXCLUSIVE.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +62,10 @@ static int open_port(const char *port)
 	if (l > 2 && !strcmp(name + l - 2, "-x")) {
 		name[l - 2] = '\0';
 		reg.nr_flags |= NR_EXCLUSIVE;
+	}
+	if (strchr(name, '@')) {
+		reg.nr_mem_id = atoi(strchr(name, '@') + 1);
+		*strchr(name, '@') = '\0';
 	}
 	fd = open("/dev/netmap", O_RDWR);
 	if (fd < 0) {

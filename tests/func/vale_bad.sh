@@ -5,7 +5,7 @@
 #   bad names, too many rings, too many switches, garbage in a TX ring,
 #   garbage in the kernel's RX slots, SIGKILL of a sender mid-traffic,
 #   SIGKILL of a sender holding a destination ring's lock, SIGKILL of a
-#   receiver mid-traffic.
+#   receiver mid-traffic, a program scribbling at random on its rings.
 #
 # Test objective: every bad input is refused with the errno netmap uses and
 # a message naming the bad part; what a program scribbles breaks only its
@@ -180,6 +180,30 @@ wait "$a"
 rc=$?
 [ $rc -eq 1 ] && grep -q "timeout after" "$tmp/a" && ok "sender went on after its receiver's SIGKILL, stopped by its time bound" ||
 	fail "sender after its receiver's SIGKILL: exit $rc $(cat "$tmp/a")"
+
+# ---- a program scribbling at random on its rings, next to clean traffic ----
+FUZZ=$BUILD/tests/func/nm_pipe_peer
+need_built "$FUZZ"
+start_rx "$tmp/b" -S 4096 -n 3000 rx vale0:b && b=$bg_pid
+# in regions of their own: each repair of a scribbled slot takes a fresh
+# buffer (kring.c), and a fuzzer drains its region's pool in seconds
+bounded_bg 20 "$FUZZ" sink vale2:s@6 4 >"$tmp/sink" 2>&1
+sink=$bg_pid
+bounded_bg 20 "$FUZZ" fuzz vale2:f@5 2 $$ >"$tmp/fuzz" 2>&1
+fz=$bg_pid
+for i in 1 2 3; do
+	"$PEER" -n 1000 tx vale0:a >"$tmp/a" 2>&1 || fail "tx next to the fuzzer: $(cat "$tmp/a")"
+	sleep 0.3
+done
+wait "$fz"
+rc=$?
+[ $rc -eq 0 ] && ok "fuzzer on vale2:f: $(tail -n 1 "$tmp/fuzz")" || fail "fuzzer exit $rc: $(tail -n 3 "$tmp/fuzz")"
+wait "$sink"
+rc=$?
+[ $rc -eq 0 ] && ok "vale2:s (mem 6), the fuzzer's (mem 5) only peer: every slot it got in its region: $(tail -n 1 "$tmp/sink")" ||
+	fail "sink exit $rc: $(tail -n 3 "$tmp/sink")"
+wait "$b"
+expect_rx "$tmp/b" "vale0 traffic during the fuzzing" 3000
 
 # ---- nothing left once every process is gone ----
 for i in $(seq 60); do

@@ -14,7 +14,8 @@
 # reaches every other port and never the sender; after b sends a frame from
 # its MAC, unicast to that MAC reaches b only, while an unknown unicast MAC
 # floods; two switches are isolated; chains (NS_MOREFRAG) arrive whole, in
-# a port of another region (@2). Nothing is left under /dev/shm at the end.
+# a port of another region (@2); two senders into one ring at once; a
+# receiver asleep in poll() is woken. Nothing is left under /dev/shm.
 # The switch copies inside the sender's sync, so once a sender has exited
 # every frame is in a receiver's ring or counted as dropped: no timing games.
 source "$(dirname "$0")/pipe_lib.bash"
@@ -125,7 +126,35 @@ start_rx "$tmp/b" -S 4096 -M 2 -R 2 -n 1500 rx vale0:b && b=$bg_pid
 wait "$b"
 expect_rx "$tmp/b" "3-slot chains from mem 3 and 1514-byte frames from mem 1 into mem 2" 1500 0
 
-# ---- 7. nothing left behind ----
+# ---- 7. two senders at once into one ring (its lock between processes) ----
+start_rx "$tmp/b" -S 4096 -n 4000 rx vale0:b && b=$bg_pid
+"$PEER" -n 2000 -s 02:00:00:00:0a:01 tx vale0:a1 >"$tmp/a1" 2>&1 &
+s1=$!
+"$PEER" -n 2000 -s 02:00:00:00:0a:02 tx vale0:a2 >"$tmp/a2" 2>&1 &
+s2=$!
+wait "$s1" || fail "tx vale0:a1: $(cat "$tmp/a1")"
+wait "$s2" || fail "tx vale0:a2: $(cat "$tmp/a2")"
+wait "$b"
+expect_rx "$tmp/b" "two concurrent senders, one receiver" 4000 0
+
+# ---- 8. a receiver asleep in poll() is woken by a sender in another process ----
+WAITER=$BUILD/tests/func/nm_pipe_peer
+need_built "$WAITER"
+bounded_bg 20 "$WAITER" wait vale0:w 10000 >"$tmp/w" 2>&1
+w=$bg_pid
+wait_for "$tmp/w" waiting 10 || fail "waiter did not start: $(cat "$tmp/w")"
+sleep 1
+"$PEER" -n 1 tx vale0:a >"$tmp/a" 2>&1 || fail "tx: $(cat "$tmp/a")"
+wait "$w"
+rc=$?
+ms=$(sed -n 's/.*after \([0-9]*\) ms/\1/p' "$tmp/w")
+if [ $rc -eq 0 ] && [ -n "$ms" ] && [ "$ms" -ge 900 ] && [ "$ms" -lt 3000 ]; then
+	ok "poll() woken after $ms ms by a frame sent at ~1000 ms"
+else
+	fail "wake-up: exit $rc: $(cat "$tmp/w")"
+fi
+
+# ---- 9. nothing left behind ----
 for i in $(seq 40); do
 	ls /dev/shm | grep -q "^$UNM_SHM_PREFIX\." || break
 	sleep 0.05
