@@ -90,6 +90,31 @@ out=$(timeout 10 "$PEER" info vale0:dflt 2>&1)
 grep -q "^tx_rings 1 rx_rings 1 tx_slots 1024 rx_slots 1024 mem_id 1" <<<"$out" &&
 	ok "default geometry: 1+1 rings of 1024 slots in mem 1" || fail "default geometry: $out"
 
+# ---- one port, several registrations: NR_EXCLUSIVE as for pipes ----
+NMP=$BUILD/tests/func/nm_pipe_peer
+need_built "$NMP"
+"$NMP" hold vale0:ex-x >"$tmp/ex" 2>&1 &
+ex=$!
+pids+=("$ex")
+wait_for "$tmp/ex" '^ready' 10 || fail "exclusive hold of vale0:ex: $(cat "$tmp/ex")"
+out=$(timeout 10 "$PEER" info vale0:ex 2>&1)
+rc=$?
+[ $rc -ne 0 ] && grep -q "Device or resource busy" <<<"$out" && grep -q "bound exclusively" <<<"$out" &&
+	ok "vale0:ex held with NR_EXCLUSIVE: a second register -> EBUSY" ||
+	fail "second register of an exclusive VALE port: exit $rc: $out"
+kill -KILL "$ex"
+wait "$ex" 2>/dev/null
+out=$(timeout 10 "$PEER" info vale0:ex 2>&1) && ok "the holder killed: vale0:ex opens again" ||
+	fail "vale0:ex after its exclusive holder died: $out"
+"$PEER" -t 10 hold vale0:sh >"$tmp/sh" 2>&1 &
+sh=$!
+pids+=("$sh")
+wait_for "$tmp/sh" '^ready' 10 || fail "hold vale0:sh: $(cat "$tmp/sh")"
+out=$(timeout 10 "$PEER" -S 64 info vale0:sh 2>&1) && grep -q "tx_slots 1024" <<<"$out" &&
+	ok "a second register of vale0:sh attaches to the same port (its geometry: $out)" ||
+	fail "second register of a shared VALE port: $out"
+stop_rx "$sh"
+
 # ---- too many switches: 8 (NM_BRIDGES); the 9th is ENOMEM ----
 hold=()
 for i in 0 1 2 3 4 5 6 7; do
