@@ -15,7 +15,8 @@
 # its MAC, unicast to that MAC reaches b only, while an unknown unicast MAC
 # floods; two switches are isolated; chains (NS_MOREFRAG) arrive whole, in
 # a port of another region (@2); two senders into one ring at once; a
-# receiver asleep in poll() is woken. Nothing is left under /dev/shm.
+# receiver asleep in poll() is woken; an upstream-style nm_open() client
+# gets every byte of its chained frames. Nothing is left under /dev/shm.
 # The switch copies inside the sender's sync, so once a sender has exited
 # every frame is in a receiver's ring or counted as dropped: no timing games.
 source "$(dirname "$0")/pipe_lib.bash"
@@ -154,7 +155,24 @@ else
 	fail "wake-up: exit $rc: $(cat "$tmp/w")"
 fi
 
-# ---- 9. nothing left behind ----
+# ---- 9. an upstream-style client (nm_open, nm_inject, nm_dispatch) ----
+# up to 4000-byte frames: nm_inject chains them over 2048-byte buffers; 400
+# frames take at most 800 slots, so the receiver's ring holds them all
+U=$BUILD/tests/func/upstream_style_nmdesc
+need_built "$U"
+export UPSTREAM_STYLE_MAXLEN=4000
+bounded_bg 25 "$U" rx vale0:b 400 "$tmp/uready" >"$tmp/urx" 2>&1
+u=$bg_pid
+for i in $(seq 100); do [ -f "$tmp/uready" ] && break; sleep 0.1; done
+timeout 20 "$U" tx vale0:a 400 >"$tmp/utx" 2>&1 || fail "upstream-style tx: $(cat "$tmp/utx")"
+if wait "$u"; then
+	ok "upstream-style nm_open/nm_inject/nm_dispatch: $(cat "$tmp/urx")"
+else
+	fail "upstream-style rx: $(cat "$tmp/urx")"
+fi
+unset UPSTREAM_STYLE_MAXLEN
+
+# ---- 10. nothing left behind ----
 for i in $(seq 40); do
 	ls /dev/shm | grep -q "^$UNM_SHM_PREFIX\." || break
 	sleep 0.05
