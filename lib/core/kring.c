@@ -125,7 +125,7 @@ int unm_slot_repair(struct unm_ring_ctx *rc, struct netmap_slot *s)
  * next never sees it. A branch-free pass over at most two runs; the slow
  * path names the slots. Returns 0, or -EINVAL if some needed repair.
  */
-int unm_rx_released_check(struct unm_ring_ctx *rc, uint32_t head)
+static int rx_released_check(struct unm_ring_ctx *rc, uint32_t head)
 {
 	struct netmap_slot *slot = rc->ring->slot;
 	uint32_t n = rc->kr->num_slots, j = rc->kr->hwcur, i, end;
@@ -151,6 +151,22 @@ int unm_rx_released_check(struct unm_ring_ctx *rc, uint32_t head)
 		}
 	}
 	return -EINVAL;
+}
+
+/*
+ * An rxsync of a ring that other code fills (a pipe's peer, VALE senders):
+ * the released slots [hwcur, head) are checked, then handed back by
+ * publishing hwcur = head (release; the producers read it with acquire).
+ * Returns 0, or -EINVAL if some slot needed repair.
+ */
+int unm_rx_release(struct unm_ring_ctx *rc)
+{
+	struct unm_kring *kr = rc->kr;
+	uint32_t head = kr->rhead;
+	int err = rx_released_check(rc, head);
+
+	__atomic_store_n(&kr->hwcur, head, __ATOMIC_RELEASE);
+	return err;
 }
 
 /*

@@ -459,8 +459,8 @@ static inline bool unm_slot_ok(const struct unm_ring_ctx *rc, const struct netma
 	return s->buf_idx - 2 < rc->nbufs - 2 && s->len <= rc->buf_size;
 }
 int unm_slot_repair(struct unm_ring_ctx *rc, struct netmap_slot *s);
-/* released RX slots [hwcur, head): bad buf_idx repaired; 0 or -EINVAL */
-int unm_rx_released_check(struct unm_ring_ctx *rc, uint32_t head);
+/* released RX slots [hwcur, head): bad buf_idx repaired, hwcur published; 0 or -EINVAL */
+int unm_rx_release(struct unm_ring_ctx *rc);
 int unm_kring_tryget(struct unm_kring *kr);
 void unm_kring_put(struct unm_kring *kr);
 void unm_kring_wake(struct unm_kring *kr);

@@ -160,16 +160,15 @@ static int pipe_txsync(struct unm_ring_ctx *rc)
 
 static int pipe_rxsync(struct unm_ring_ctx *rc)
 {
-	struct unm_kring *kr = rc->kr;
-	uint32_t head = kr->rhead;
 	int err;
 
-	if (head == kr->hwcur)
+	if (rc->kr->rhead == rc->kr->hwcur)
 		return 0;
-	/* released slots go back to the peer's TX ring: check what we return */
-	err = unm_rx_released_check(rc, head);
-	/* Synchronizes with the acquire of hwcur in pipe_txsync(). */
-	__atomic_store_n(&kr->hwcur, head, __ATOMIC_RELEASE);
+	/*
+	 * Released slots go back to the peer's TX ring, checked; the release
+	 * of hwcur synchronizes with its acquire in pipe_txsync().
+	 */
+	err = unm_rx_release(rc);
 	unm_kring_wake(rc->peer_kr);
 	return err;
 }

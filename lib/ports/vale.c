@@ -804,17 +804,13 @@ done:
 
 static int vale_rxsync(struct unm_ring_ctx *rc)
 {
-	struct unm_kring *kr = rc->kr;
-	uint32_t head = kr->rhead;
-	int err;
-
-	if (head == kr->hwcur)
+	if (rc->kr->rhead == rc->kr->hwcur)
 		return 0;
-	/* senders write into released slots next: check what we give back */
-	err = unm_rx_released_check(rc, head);
-	/* Synchronizes with the acquire of hwcur in vale_deliver(). */
-	__atomic_store_n(&kr->hwcur, head, __ATOMIC_RELEASE);
-	return err;
+	/*
+	 * Senders write into released slots next: checked; the release of
+	 * hwcur synchronizes with its acquire in vale_deliver().
+	 */
+	return unm_rx_release(rc);
 }
 
 const struct unm_port_ops unm_vale_ops = {
