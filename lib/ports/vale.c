@@ -56,6 +56,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1161,6 +1162,11 @@ static void vale_daemon(int wfd, const char *swport, const char *ifname, bool ho
 			unm_libc.close(i);
 	/* a process of its own: attach anew (own slot, own reaper) */
 	err = unm_kernel_attach();
+	/*
+	 * so that ps and tests can tell it from the program that forked it
+	 * (after the attach: its reaper, forked there, keeps the old name)
+	 */
+	prctl(PR_SET_NAME, "unm-vale-att", 0, 0, 0);
 	if (!err)
 		err = vale_att_open(&nic, ifname, host ? NR_REG_NIC_SW : NR_REG_ALL_NIC);
 	if (!err)
