@@ -1026,7 +1026,9 @@ static void vale_daemon_sigterm(int sig)
 	vale_daemon_stop = 1;
 }
 
-static int vale_att_open(struct vale_att *a, const char *name, uint32_t mode)
+/* geo: the switch port's rings, slots and region (VALE_ATTACH's), or NULL */
+static int vale_att_open(struct vale_att *a, const char *name, uint32_t mode,
+			 const struct nmreq_register *geo)
 {
 	struct nmreq_header hdr;
 	struct nmreq_register req;
@@ -1042,6 +1044,13 @@ static int vale_att_open(struct vale_att *a, const char *name, uint32_t mode)
 	hdr.nr_version = NETMAP_API;
 	hdr.nr_reqtype = NETMAP_REQ_REGISTER;
 	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", name);
+	if (geo) {
+		req.nr_tx_slots = geo->nr_tx_slots;
+		req.nr_rx_slots = geo->nr_rx_slots;
+		req.nr_tx_rings = geo->nr_tx_rings;
+		req.nr_rx_rings = geo->nr_rx_rings;
+		req.nr_mem_id = geo->nr_mem_id;
+	}
 	req.nr_mode = mode;
 	return unm_register(a->pl, &hdr, &req, NULL);
 }
@@ -1121,7 +1130,8 @@ static void vale_daemon_report(int wfd, int err)
 }
 
 /* The daemon: never returns. */
-static void vale_daemon(int wfd, const char *swport, const char *ifname, bool host)
+static void vale_daemon(int wfd, const char *swport, const char *ifname, bool host,
+			const struct nmreq_register *geo)
 {
 	struct vale_att nic = { 0 }, vp = { 0 }, vh = { 0 };
 	char hname[NETMAP_REQ_IFNAMSIZ + 2];
@@ -1168,12 +1178,12 @@ static void vale_daemon(int wfd, const char *swport, const char *ifname, bool ho
 	 */
 	prctl(PR_SET_NAME, "unm-vale-att", 0, 0, 0);
 	if (!err)
-		err = vale_att_open(&nic, ifname, host ? NR_REG_NIC_SW : NR_REG_ALL_NIC);
+		err = vale_att_open(&nic, ifname, host ? NR_REG_NIC_SW : NR_REG_ALL_NIC, NULL);
 	if (!err)
-		err = vale_att_open(&vp, swport, NR_REG_ALL_NIC);
+		err = vale_att_open(&vp, swport, NR_REG_ALL_NIC, geo);
 	snprintf(hname, sizeof(hname), "%s^", swport);
 	if (!err && host)
-		err = vale_att_open(&vh, hname, NR_REG_ALL_NIC);
+		err = vale_att_open(&vh, hname, NR_REG_ALL_NIC, geo);
 	if (!err)
 		err = unm_lock();
 	if (!err) {
@@ -1244,7 +1254,8 @@ static void vale_daemon(int wfd, const char *swport, const char *ifname, bool ho
 	_exit(0);
 }
 
-static int vale_daemon_start(const char *swport, const char *ifname, bool host)
+static int vale_daemon_start(const char *swport, const char *ifname, bool host,
+			     const struct nmreq_register *geo)
 {
 	struct pollfd pfd;
 	int32_t msg[2];
@@ -1263,7 +1274,7 @@ static int vale_daemon_start(const char *swport, const char *ifname, bool host)
 		if (fork() != 0)
 			_exit(0);
 		unm_reaper_forking = false;
-		vale_daemon(p[1], swport, ifname, host);
+		vale_daemon(p[1], swport, ifname, host, geo);
 	}
 	unm_reaper_forking = false;
 	err = -errno;
@@ -1363,7 +1374,7 @@ int unm_vale_attach(const char *name, struct nmreq_vale_attach *req)
 			name, ifname);
 		return -ENXIO;
 	}
-	err = vale_daemon_start(name, ifname, host);
+	err = vale_daemon_start(name, ifname, host, &req->reg);
 	if (err)
 		return err;
 	err = unm_lock();
