@@ -1138,10 +1138,15 @@ static void vale_daemon(int wfd, const char *swport, const char *ifname, bool ho
 	struct sigaction sa;
 	unsigned nt, nr;
 	int err, fd, i, pidx;
+	sigset_t set;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = vale_daemon_sigterm;
 	sigaction(SIGTERM, &sa, NULL);
+	/* the caller may have blocked it: DETACH relies on it */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
