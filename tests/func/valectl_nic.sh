@@ -10,7 +10,8 @@
 # is listed; attaching twice is EBUSY; -p/-P are accepted on it; -d stops
 # the daemon and leaves no XDP program, no promiscuous mode, no daemon and
 # (once no process is left) nothing in /dev/shm; a SIGKILLed daemon leaves
-# the same nothing; -h attaches the host rings as vale0:VA^ as well.
+# the same nothing; -h attaches the host rings as vale0:VA^ as well, and
+# what the stack sends on VA reaches the switch through it.
 source "$(dirname "$0")/nic_lib.bash"
 VCTL=$BUILD/tools/vale-ctl
 [ -x "$VCTL" ] || fail "build first: $VCTL"
@@ -102,6 +103,18 @@ want="vale0:$VA bridge_idx 0 port_idx 0
 vale0:$VA^ bridge_idx 0 port_idx 1"
 [ "$list" = "$want" ] || fail "listing after -h: '$list'"
 echo "ok: -h lists vale0:$VA and vale0:$VA^"
+# what the stack sends on VA (an ARP request for a neighbour) reaches the
+# switch through the host rings and vale0:VA^
+VPEER=$BUILD/tests/func/vale_peer
+[ -x "$VPEER" ] || fail "build first: $VPEER"
+ip -n "$NSA" addr add 10.213.7.1/24 dev "$VA" || fail "address on $VA"
+timeout 15 "$VPEER" -t 8 -n 1 rx vale0:y >"$OUT/hrx" 2>&1 &
+hrx=$!
+wait_for "$OUT/hrx" '^ready' 10 || fail "vale_peer rx vale0:y did not start"
+ina timeout 5 bash -c 'echo x >/dev/udp/10.213.7.2/9' 2>/dev/null
+wait $hrx
+grep -q '^received 1 ' "$OUT/hrx" || fail "nothing from $VA's stack at vale0:y: $(cat "$OUT/hrx")"
+echo "ok: -h: the stack's ARP request on $VA reached vale0:y through vale0:$VA^"
 timeout 20 "$VCTL" -d "vale0:$VA" >"$OUT/detach3" 2>&1 || fail "vale-ctl -d after -h: $(cat "$OUT/detach3")"
 [ -z "$(daemons)" ] || sleep 0.5
 [ -z "$(daemons)" ] || fail "daemon left after -d: $(daemons)"
