@@ -269,7 +269,8 @@ void unm_priv_release_locked(uint32_t slot)
 			}
 		if (port->users[kp->end])
 			port->users[kp->end]--;
-		if (!port->users[0] && !port->users[1])
+		/* a persistent port (VALE_NEWIF) stays until VALE_DELIF */
+		if (!port->users[0] && !port->users[1] && !port->persist)
 			port_destroy_locked(kp->port, base);
 		else if (port->nhost[UNM_TX] || port->nhost[UNM_RX])
 			host_release_locked(kp->port, base);
@@ -835,7 +836,15 @@ static int register_ext(struct unm_priv_local *pl, struct nmreq_header *hdr,
 	err = check_mode(name, req);
 	if (err)
 		return err;
-	ops = unm_port_ops_parse(name, req->nr_mode, req->nr_ringid, &spec, &err);
+	err = unm_lock();
+	if (err)
+		return err;
+	/* a persistent VALE port ("vi0", "vale0:vi0" once attached) first */
+	ops = unm_vale_persist_find_locked(name, &spec) >= 0 ?
+	      unm_port_ops_find(UNM_PORT_VALE) : NULL;
+	unm_unlock();
+	if (!ops)
+		ops = unm_port_ops_parse(name, req->nr_mode, req->nr_ringid, &spec, &err);
 	if (!ops)
 		return err == -ENOENT ? no_such_port(name) : err;
 	err = unm_lock();
@@ -1114,7 +1123,8 @@ static void port_geometry_locked(const char *name, uint16_t mem_id,
 	if (!mem_id)
 		mem_id = 1;
 	if (name && *name) {
-		ops = unm_port_ops_parse(name, NR_REG_ALL_NIC, 0, &spec, &err);
+		pidx = unm_vale_persist_find_locked(name, &spec);
+		ops = pidx >= 0 ? NULL : unm_port_ops_parse(name, NR_REG_ALL_NIC, 0, &spec, &err);
 		if (ops)
 			pidx = port_find_locked(&spec);
 		if (pidx >= 0) {
@@ -1145,9 +1155,18 @@ static int port_info_get(struct nmreq_header *hdr, struct nmreq_port_info_get *r
 	const struct unm_port_ops *ops = NULL;
 	struct unm_kport port;
 	struct unm_portspec spec;
-	int found, err;
+	int found, err, pidx = -1;
 
-	if (*name && !(ops = unm_port_ops_parse(name, NR_REG_ALL_NIC, 0, &spec, &err)))
+	if (*name) {
+		err = unm_lock();
+		if (err)
+			return err;
+		pidx = unm_vale_persist_find_locked(name, &spec);
+		unm_unlock();
+	}
+	if (pidx >= 0)
+		ops = unm_port_ops_find(UNM_PORT_VALE);
+	else if (*name && !(ops = unm_port_ops_parse(name, NR_REG_ALL_NIC, 0, &spec, &err)))
 		return err == -ENOENT ? no_such_port(name) : err;
 	err = unm_lock();
 	if (err)
@@ -1199,7 +1218,12 @@ static int pools_info_get(struct nmreq_header *hdr, struct nmreq_pools_info *req
 		unm_log(UNM_LOG_ERR, "POOLS_INFO_GET: empty port name");
 		return -EINVAL;
 	}
-	if (!unm_port_ops_parse(name, NR_REG_ALL_NIC, 0, &spec, &err))
+	err = unm_lock();
+	if (err)
+		return err;
+	found = unm_vale_persist_find_locked(name, &spec) >= 0;
+	unm_unlock();
+	if (!found && !unm_port_ops_parse(name, NR_REG_ALL_NIC, 0, &spec, &err))
 		return err == -ENOENT ? no_such_port(name) : err;
 	err = unm_lock();
 	if (err)
@@ -1220,6 +1244,101 @@ static int pools_info_get(struct nmreq_header *hdr, struct nmreq_pools_info *req
 	return 0;
 }
 
+/* ---- VALE_NEWIF / VALE_DELIF ------------------------------------------------ */
+
+/*
+ * A persistent port (upstream creates a network interface NAME; we cannot):
+ * a VALE port object named NAME, with no switch and no user, that stays
+ * until VALE_DELIF. `netmap:NAME` opens it; VALE_ATTACH of valeS:NAME puts
+ * it in switch S (lib/ports/vale.c). It keeps the kernel object and its
+ * region alive while no process runs (unm_gc_locked()).
+ */
+static int vale_newif(const char *name, struct nmreq_vale_newif *req)
+{
+	struct nmreq_register reg;
+	struct unm_portspec spec;
+	int err, pidx, i;
+
+	err = unm_vale_newif_name_check(name);
+	if (err)
+		return err;
+	err = unm_lock();
+	if (err)
+		return err;
+	unm_gc_locked();
+	for (i = 0; i < UNM_MAX_PORTS; i++) {
+		if (unm_k->ports[i].kind && !strcmp(unm_k->ports[i].name, name)) {
+			unm_log(UNM_LOG_ERR, "%s: exists already", name);
+			err = -EEXIST;
+			goto out_unlock;
+		}
+	}
+	memset(&spec, 0, sizeof(spec));
+	spec.kind = UNM_PORT_VALE;
+	memcpy(spec.base, name, strlen(name) + 1);	/* checked: shorter than IF_NAMESIZE */
+	memset(&reg, 0, sizeof(reg));
+	reg.nr_tx_slots = req->nr_tx_slots;
+	reg.nr_rx_slots = req->nr_rx_slots;
+	reg.nr_tx_rings = req->nr_tx_rings;
+	reg.nr_rx_rings = req->nr_rx_rings;
+	reg.nr_mem_id = req->nr_mem_id;
+	err = port_create_locked(&spec, &reg, NULL, -1, &pidx);
+	if (err)
+		goto out_unlock;
+	unm_k->ports[pidx].persist = 1;
+	req->nr_tx_rings = unm_k->ports[pidx].nrings[0][UNM_TX];
+	req->nr_rx_rings = unm_k->ports[pidx].nrings[0][UNM_RX];
+	req->nr_tx_slots = unm_k->ports[pidx].nslots[0][UNM_TX];
+	req->nr_rx_slots = unm_k->ports[pidx].nslots[0][UNM_RX];
+	req->nr_mem_id = unm_k->mems[unm_k->ports[pidx].mem].id;
+out_unlock:
+	unm_unlock();
+	return err;
+}
+
+static int vale_delif(const char *name)
+{
+	struct unm_mem_local *ml;
+	struct unm_kport *port = NULL;
+	int err, i;
+
+	if (!*name) {
+		unm_log(UNM_LOG_ERR, "VALE_DELIF: empty port name");
+		return -EINVAL;
+	}
+	err = unm_lock();
+	if (err)
+		return err;
+	unm_gc_locked();
+	for (i = 0; i < UNM_MAX_PORTS; i++)
+		if (unm_k->ports[i].kind == UNM_PORT_VALE && !strcmp(unm_k->ports[i].name, name)) {
+			port = &unm_k->ports[i];
+			break;
+		}
+	if (!port) {
+		unm_log(UNM_LOG_ERR, "%s: no such persistent port", name);
+		err = -ENXIO;
+	} else if (!port->persist) {
+		unm_log(UNM_LOG_ERR, "%s: not a persistent port (made by VALE_NEWIF): it goes with its last user",
+			name);
+		err = -EINVAL;
+	} else if (port->users[0] || port->users[1]) {
+		unm_log(UNM_LOG_ERR, "%s: in use (%u file descriptors)", name,
+			port->users[0] + port->users[1]);
+		err = -EBUSY;
+	} else if (port->vale_sw) {
+		unm_log(UNM_LOG_ERR, "%s: attached to switch %s (detach it first)", name,
+			unm_k->vale[port->vale_sw - 1].name);
+		err = -EBUSY;
+	} else {
+		ml = unm_mem_map(port->mem);
+		port_destroy_locked(i, ml ? ml->base : NULL);
+		unm_mem_unmap(ml);
+	}
+	unm_unlock();
+	return err;
+}
+
 /* ---- NIOCCTRL ---------------------------------------------------------------- */
 
 int unm_ctrl(struct unm_priv_local *pl, struct nmreq_header *uhdr)
@@ -1230,6 +1349,10 @@ int unm_ctrl(struct unm_priv_local *pl, struct nmreq_header *uhdr)
 		struct nmreq_register reg;
 		struct nmreq_port_info_get pig;
 		struct nmreq_pools_info pools;
+		struct nmreq_vale_attach attach;
+		struct nmreq_vale_detach detach;
+		struct nmreq_vale_list list;
+		struct nmreq_vale_newif newif;
 		char raw[NETMAP_REQ_MAXSIZE];
 	} body;
 	size_t bsz;
@@ -1306,6 +1429,29 @@ int unm_ctrl(struct unm_priv_local *pl, struct nmreq_header *uhdr)
 		break;
 	case NETMAP_REQ_POOLS_INFO_GET:
 		err = pools_info_get(&hdr, &body.pools);
+		break;
+	case NETMAP_REQ_VALE_LIST:
+		err = unm_vale_list(hdr.nr_name, &body.list);
+		/* the walk hands back the port's name */
+		if (!err && unm_copyout((uintptr_t)uhdr->nr_name, hdr.nr_name, sizeof(hdr.nr_name)))
+			err = -EFAULT;
+		break;
+	case NETMAP_REQ_VALE_ATTACH:
+		err = unm_vale_attach(strip_prefix(hdr.nr_name), &body.attach);
+		break;
+	case NETMAP_REQ_VALE_DETACH:
+		err = unm_vale_detach(strip_prefix(hdr.nr_name), &body.detach);
+		break;
+	case NETMAP_REQ_VALE_NEWIF:
+		err = vale_newif(strip_prefix(hdr.nr_name), &body.newif);
+		break;
+	case NETMAP_REQ_VALE_DELIF:
+		err = vale_delif(strip_prefix(hdr.nr_name));
+		break;
+	case NETMAP_REQ_VALE_POLLING_ENABLE:
+	case NETMAP_REQ_VALE_POLLING_DISABLE:
+		err = unm_vale_polling(strip_prefix(hdr.nr_name),
+				       hdr.nr_reqtype == NETMAP_REQ_VALE_POLLING_ENABLE);
 		break;
 	default:
 		unm_log(UNM_LOG_ERR, "%s: request type %u not supported yet", hdr.nr_name,

@@ -161,6 +161,10 @@ void unm_gc_locked(void)
 		else
 			any = true;	/* an fd in flight keeps the world */
 	}
+	/* and so do persistent VALE ports (VALE_NEWIF), until VALE_DELIF */
+	for (i = 0; i < UNM_MAX_PORTS && !any; i++)
+		if (unm_k->ports[i].kind && unm_k->ports[i].persist)
+			any = true;
 	if (any)
 		return;
 	/* nobody left: tear everything down */

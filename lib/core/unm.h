@@ -158,7 +158,7 @@ struct unm_kport {
 	uint8_t kind;			/* enum unm_port_kind, 0 = free slot */
 	uint8_t vale_sw;		/* vale: switch index + 1, 0 = not in a switch */
 	uint8_t vale_slot;		/* vale: port slot in the switch */
-	uint8_t pad;
+	uint8_t persist;		/* vale: made by VALE_NEWIF, stays without users */
 	uint16_t mem;			/* region slot index */
 	uint16_t pad2;
 	char name[NETMAP_REQ_IFNAMSIZ];	/* base name, e.g. "foo{3" -> "foo", id 3 */
@@ -167,8 +167,12 @@ struct unm_kport {
 	uint16_t nrings[2][2];		/* [end][dir] */
 	uint32_t nslots[2][2];		/* [end][dir] */
 	uint32_t kring[2][2];		/* [end][dir] first kring index */
-	int32_t owner_pid;		/* hw: the process driving the NIC, 0 = none */
-	uint32_t hwflags;		/* hw: UNM_HW_* */
+	/*
+	 * hw: the process driving the NIC, 0 = none; vale: the attach daemon
+	 * that forwards between this port and a NIC (VALE_ATTACH), 0 = none
+	 */
+	int32_t owner_pid;
+	uint32_t hwflags;		/* hw: UNM_HW_*; vale: UNM_VALE_* */
 	/*
 	 * hw: host rings per direction, krings after the NIC's in the run
 	 * kring[0][dir] (ring ids nrings .. nrings + nhost - 1), served by
@@ -255,6 +259,10 @@ struct unm_vale_switch {
 	uint64_t ht[UNM_VALE_HASH];
 	struct unm_vale_port ports[UNM_VALE_PORTS];
 };
+
+/* unm_kport.hwflags of a VALE port served by an attach daemon */
+#define UNM_VALE_ATT_NIC	0x1	/* the NIC's rings (vale-ctl -a, -h) */
+#define UNM_VALE_ATT_HOST	0x2	/* the NIC's host rings ("valeS:IF^", vale-ctl -h) */
 
 /* Counters of one VALE port (unm_vale_stats). */
 struct unm_vale_stats {
@@ -371,6 +379,21 @@ struct unm_port_ops {
 /* ---- vale.c -------------------------------------------------------------- */
 /* the counters of VALE port `name` ("vale0:a"): 0, or -ENOENT */
 int unm_vale_stats(const char *name, struct unm_vale_stats *st);
+/*
+ * NIOCCTRL VALE requests (names without "netmap:"); 0 or -errno, logged.
+ * VALE_LIST: name in/out (NETMAP_REQ_IFNAMSIZ bytes).
+ */
+int unm_vale_list(char *name, struct nmreq_vale_list *req);
+int unm_vale_attach(const char *name, struct nmreq_vale_attach *req);
+int unm_vale_detach(const char *name, struct nmreq_vale_detach *req);
+int unm_vale_polling(const char *name, bool enable);
+/* a persistent port's name (VALE_NEWIF): letters, digits, '_'; 0 or -EINVAL */
+int unm_vale_newif_name_check(const char *name);
+/*
+ * The persistent port that `name` ("vi0", or "valeS:vi0" while attached to
+ * switch S) opens, with its spec filled in; -ENOENT if none. Locked.
+ */
+int unm_vale_persist_find_locked(const char *name, struct unm_portspec *spec);
 
 /* ---- log.c -------------------------------------------------------------- */
 enum unm_log_level { UNM_LOG_ERR = 0, UNM_LOG_WARN = 1, UNM_LOG_INFO = 2, UNM_LOG_DEBUG = 3 };

@@ -49,9 +49,18 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/unm.h"
 
@@ -104,6 +113,9 @@ static int vale_parse(const char *name, uint32_t mode, uint32_t ringid,
 		return -EINVAL;
 	}
 	for (p = colon + 1; *p; p++) {
+		/* a trailing '^': the host-rings port of an attached NIC (vale-ctl -h) */
+		if (*p == '^' && !p[1] && p > colon + 1)
+			continue;
 		if (!vale_id_char(*p)) {
 			unm_log(UNM_LOG_ERR, "%s: bad character '%c' in port name '%s' (letters, digits, '_')",
 				name, *p, colon + 1);
@@ -191,26 +203,22 @@ static void vale_switch_init(struct unm_vale_switch *sw, const char *name, size_
 	memcpy(sw->name, name, len);
 }
 
-/* The port just created joins its switch, which is created if needed. */
-static int vale_create(uint16_t pidx)
+/* Port pidx joins switch `swname` (len bytes), which is created if needed. */
+static int vale_join(uint16_t pidx, const char *swname, size_t len)
 {
 	struct unm_kport *port = &unm_k->ports[pidx];
-	const char *colon = strchr(port->name, ':');
 	struct unm_vale_switch *sw = NULL;
 	struct unm_vale_port *vp;
-	size_t len = colon ? (size_t)(colon - port->name) : 0;
 	int i, free_sw = -1;
 	unsigned s, r;
 
-	if (!colon)
-		return -EINVAL;
 	for (i = 0; i < UNM_VALE_SWITCHES; i++) {
 		struct unm_vale_switch *x = &unm_k->vale[i];
 
 		if (!x->name[0]) {
 			if (free_sw < 0)
 				free_sw = i;
-		} else if (strlen(x->name) == len && !strncmp(x->name, port->name, len)) {
+		} else if (strlen(x->name) == len && !strncmp(x->name, swname, len)) {
 			sw = x;
 			break;
 		}
@@ -223,7 +231,7 @@ static int vale_create(uint16_t pidx)
 		}
 		i = free_sw;
 		sw = &unm_k->vale[i];
-		vale_switch_init(sw, port->name, len);
+		vale_switch_init(sw, swname, len);
 	}
 	if (sw->nports >= UNM_VALE_PORTS) {
 		unm_log(UNM_LOG_ERR, "%s: switch %s is full (%d ports)", port->name, sw->name,
@@ -250,8 +258,22 @@ static int vale_create(uint16_t pidx)
 	return 0;
 }
 
-/* The port goes: it leaves its switch (the last port takes the switch along). */
-static void vale_destroy(uint16_t pidx, char *base)
+/*
+ * The port just created joins its switch. A persistent port (VALE_NEWIF:
+ * a name without ':') starts in no switch; VALE_ATTACH puts it in one.
+ */
+static int vale_create(uint16_t pidx)
+{
+	struct unm_kport *port = &unm_k->ports[pidx];
+	const char *colon = strchr(port->name, ':');
+
+	if (!colon)
+		return 0;
+	return vale_join(pidx, port->name, (size_t)(colon - port->name));
+}
+
+/* The port leaves its switch (the last port takes the switch along). */
+static void vale_leave(uint16_t pidx)
 {
 	struct unm_kport *port = &unm_k->ports[pidx];
 	struct unm_vale_switch *sw;
@@ -259,7 +281,6 @@ static void vale_destroy(uint16_t pidx, char *base)
 	unsigned s = port->vale_slot, r, h, nrx = port->nrings[0][UNM_RX];
 	int locked[UNM_VALE_RINGS];
 
-	(void)base;
 	if (!port->vale_sw || port->vale_sw > UNM_VALE_SWITCHES || s >= UNM_VALE_PORTS)
 		return;
 	sw = &unm_k->vale[port->vale_sw - 1];
@@ -288,6 +309,12 @@ static void vale_destroy(uint16_t pidx, char *base)
 		sw->nports--;
 	if (!sw->nports)
 		sw->name[0] = '\0';
+}
+
+static void vale_destroy(uint16_t pidx, char *base)
+{
+	(void)base;
+	vale_leave(pidx);
 }
 
 int unm_vale_stats(const char *name, struct unm_vale_stats *st)
@@ -811,6 +838,657 @@ static int vale_rxsync(struct unm_ring_ctx *rc)
 	 * hwcur synchronizes with its acquire in vale_deliver().
 	 */
 	return unm_rx_release(rc);
+}
+
+/* ---- control requests: VALE_LIST, VALE_ATTACH/DETACH, POLLING ------------------ */
+
+/*
+ * The name a port has in its switch: an ordinary port's own name
+ * ("vale0:a"); a persistent one's (named "vi0") is "valeS:vi0" while it is
+ * attached to switch S, else just "vi0".
+ */
+static void vale_fullname(const struct unm_kport *port, char *buf, size_t len)
+{
+	if (!strchr(port->name, ':') && port->vale_sw && port->vale_sw <= UNM_VALE_SWITCHES)
+		snprintf(buf, len, "%s:%s", unm_k->vale[port->vale_sw - 1].name, port->name);
+	else
+		snprintf(buf, len, "%s", port->name);
+}
+
+/* The VALE port named `name` in its switch ("vale0:a"), -ENOENT if none. Locked. */
+static int vale_find_locked(const char *name)
+{
+	char full[NETMAP_REQ_IFNAMSIZ * 2];
+	int i;
+
+	for (i = 0; i < UNM_MAX_PORTS; i++) {
+		const struct unm_kport *port = &unm_k->ports[i];
+
+		if (port->kind != UNM_PORT_VALE)
+			continue;
+		vale_fullname(port, full, sizeof(full));
+		if (!strcmp(full, name))
+			return i;
+	}
+	return -ENOENT;
+}
+
+int unm_vale_persist_find_locked(const char *name, struct unm_portspec *spec)
+{
+	char full[NETMAP_REQ_IFNAMSIZ * 2];
+	int i;
+
+	for (i = 0; i < UNM_MAX_PORTS; i++) {
+		const struct unm_kport *port = &unm_k->ports[i];
+
+		if (port->kind != UNM_PORT_VALE || !port->persist)
+			continue;
+		vale_fullname(port, full, sizeof(full));
+		if (strcmp(port->name, name) && strcmp(full, name))
+			continue;
+		memset(spec, 0, sizeof(*spec));
+		spec->kind = UNM_PORT_VALE;
+		snprintf(spec->base, sizeof(spec->base), "%s", port->name);
+		return i;
+	}
+	return -ENOENT;
+}
+
+int unm_vale_newif_name_check(const char *name)
+{
+	const char *p;
+
+	if (!*name) {
+		unm_log(UNM_LOG_ERR, "VALE_NEWIF: empty port name");
+		return -EINVAL;
+	}
+	for (p = name; *p; p++) {
+		if (!vale_id_char(*p)) {
+			unm_log(UNM_LOG_ERR, "%s: bad character '%c' in a persistent port name (letters, digits, '_')",
+				name, *p);
+			return -EINVAL;
+		}
+	}
+	if (strlen(name) >= IF_NAMESIZE) {
+		unm_log(UNM_LOG_ERR, "%s: name too long for a persistent port (at most %d characters)",
+			name, IF_NAMESIZE - 1);
+		return -EINVAL;
+	}
+	if (!strncmp(name, NM_BDG_NAME, strlen(NM_BDG_NAME))) {
+		unm_log(UNM_LOG_ERR, "%s: a persistent port name cannot start with '%s' (switch names do)",
+			name, NM_BDG_NAME);
+		return -EINVAL;
+	}
+	if (if_nametoindex(name)) {
+		unm_log(UNM_LOG_ERR, "%s: an interface of that name exists", name);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/* A switch port's name ("valeS:P"), checked; the switch name's length. */
+static int vale_ctl_name(const char *name, const char *what, size_t *swlen)
+{
+	struct unm_portspec spec;
+	int err;
+
+	if (!*name) {
+		unm_log(UNM_LOG_ERR, "%s: empty port name (valeSW:PORT)", what);
+		return -EINVAL;
+	}
+	err = vale_parse(name, 0, 0, &spec);
+	if (err == -ENOENT) {
+		unm_log(UNM_LOG_ERR, "%s: %s: not a VALE port name (valeSW:PORT)", what, name);
+		return -EINVAL;
+	}
+	if (err)
+		return err;
+	*swlen = (size_t)(strchr(name, ':') - name);
+	return 0;
+}
+
+int unm_vale_list(char *name, struct nmreq_vale_list *req)
+{
+	unsigned b, p;
+	size_t swlen;
+	int err, pidx;
+
+	if (*name) {
+		err = vale_ctl_name(name, "VALE_LIST", &swlen);
+		if (err)
+			return err;
+		err = unm_lock();
+		if (err)
+			return err;
+		pidx = vale_find_locked(name);
+		if (pidx < 0 || !unm_k->ports[pidx].vale_sw) {
+			unm_unlock();
+			unm_log(UNM_LOG_ERR, "%s: no such VALE port", name);
+			return -ENXIO;
+		}
+		req->nr_bridge_idx = unm_k->ports[pidx].vale_sw - 1;
+		req->nr_port_idx = unm_k->ports[pidx].vale_slot;
+		unm_unlock();
+		return 0;
+	}
+	/* the next port at or after the cursor (bridge, port) */
+	err = unm_lock();
+	if (err)
+		return err;
+	for (b = req->nr_bridge_idx, p = req->nr_port_idx; b < UNM_VALE_SWITCHES; b++, p = 0) {
+		const struct unm_vale_switch *sw = &unm_k->vale[b];
+
+		if (!sw->name[0])
+			continue;
+		for (; p < UNM_VALE_PORTS; p++) {
+			uint16_t pidx1 = sw->ports[p].pidx;
+
+			if (!pidx1 || pidx1 > UNM_MAX_PORTS)
+				continue;
+			vale_fullname(&unm_k->ports[pidx1 - 1], name, NETMAP_REQ_IFNAMSIZ);
+			req->nr_bridge_idx = b;
+			req->nr_port_idx = p;
+			unm_unlock();
+			return 0;
+		}
+	}
+	unm_unlock();
+	return -ENOENT;		/* the end of the walk: not an error to log */
+}
+
+/* ---- the attach daemon -------------------------------------------------------- */
+
+/*
+ * VALE_ATTACH of a NIC: in the kernel the NIC's interrupts drive its switch
+ * port; here a process does. vale_daemon_start() forks it (twice, so it is
+ * nobody's child; setsid; no inherited fds but stderr until it reports);
+ * it opens netmap:IF (IF* with host rings) and the switch port valeS:IF
+ * (and valeS:IF^ for the host rings), records its pid in the ports
+ * (owner_pid), reports success or an errno through a pipe, then copies
+ * frames both ways in a poll() loop. SIGTERM ends the loop and it closes
+ * its ports; if it is killed, its reaper releases them, and the NIC's XDP
+ * program and promiscuous mode go with its sockets.
+ */
+struct vale_att {
+	struct unm_priv_local *pl;
+	int fd;
+};
+
+static volatile sig_atomic_t vale_daemon_stop;
+
+static void vale_daemon_sigterm(int sig)
+{
+	(void)sig;
+	vale_daemon_stop = 1;
+}
+
+/* geo: the switch port's rings, slots and region (VALE_ATTACH's), or NULL */
+static int vale_att_open(struct vale_att *a, const char *name, uint32_t mode,
+			 const struct nmreq_register *geo)
+{
+	struct nmreq_header hdr;
+	struct nmreq_register req;
+	int err;
+
+	err = unm_open(O_RDWR, &a->pl);
+	if (err)
+		return err;
+	a->fd = a->pl->epfd;
+	unm_fd_set(a->fd, a->pl);
+	memset(&hdr, 0, sizeof(hdr));
+	memset(&req, 0, sizeof(req));
+	hdr.nr_version = NETMAP_API;
+	hdr.nr_reqtype = NETMAP_REQ_REGISTER;
+	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", name);
+	if (geo) {
+		req.nr_tx_slots = geo->nr_tx_slots;
+		req.nr_rx_slots = geo->nr_rx_slots;
+		req.nr_tx_rings = geo->nr_tx_rings;
+		req.nr_rx_rings = geo->nr_rx_rings;
+		req.nr_mem_id = geo->nr_mem_id;
+	}
+	req.nr_mode = mode;
+	return unm_register(a->pl, &hdr, &req, NULL);
+}
+
+static void vale_att_close(struct vale_att *a)
+{
+	if (!a->pl)
+		return;
+	unm_fd_clear(a->fd);
+	unm_libc.close(a->fd);
+	unm_close(a->pl);
+	a->pl = NULL;
+}
+
+static inline char *vale_att_buf(struct netmap_ring *ring, uint32_t idx)
+{
+	return (char *)ring + ring->buf_ofs + (size_t)idx * ring->nr_buf_size;
+}
+
+/*
+ * Copy what RX rings [r0, r1) of src hold into TX rings [t0, t1) of dst
+ * (the rings a ring index picks, else the next with room); true if frames
+ * moved. Frames too long for dst's buffers are dropped.
+ */
+static bool vale_att_move(struct unm_priv_local *src, unsigned r0, unsigned r1,
+			  struct unm_priv_local *dst, unsigned t0, unsigned t1)
+{
+	bool moved = false;
+	unsigned r, k;
+
+	if (t0 >= t1)
+		return false;
+	for (r = r0; r < r1 && r < src->nring[UNM_RX]; r++) {
+		struct netmap_ring *rx = src->rings[UNM_RX][r].ring;
+
+		for (k = 0; k < t1 - t0; k++) {
+			unsigned t = t0 + (r - r0 + k) % (t1 - t0);
+			struct netmap_ring *tx;
+			uint32_t i, j;
+
+			if (t >= dst->nring[UNM_TX])
+				continue;
+			tx = dst->rings[UNM_TX][t].ring;
+			i = rx->head;
+			j = tx->head;
+			while (i != rx->tail && j != tx->tail) {
+				struct netmap_slot *rs = &rx->slot[i], *ts = &tx->slot[j];
+				uint32_t len = rs->len;
+
+				if (len <= tx->nr_buf_size && len <= rx->nr_buf_size) {
+					memcpy(vale_att_buf(tx, ts->buf_idx),
+					       vale_att_buf(rx, rs->buf_idx), len);
+					ts->len = len;
+					ts->flags = rs->flags & NS_MOREFRAG;
+					j = j + 1 == tx->num_slots ? 0 : j + 1;
+				}
+				i = i + 1 == rx->num_slots ? 0 : i + 1;
+			}
+			if (j != tx->head) {
+				tx->head = tx->cur = j;
+				moved = true;
+			}
+			rx->head = rx->cur = i;
+			if (i == rx->tail)
+				break;
+		}
+	}
+	return moved;
+}
+
+static void vale_daemon_report(int wfd, int err)
+{
+	int32_t msg[2] = { err, (int32_t)getpid() };
+
+	if (write(wfd, msg, sizeof(msg)) < 0)
+		_exit(1);
+}
+
+/* The daemon: never returns. */
+static void vale_daemon(int wfd, const char *swport, const char *ifname, bool host,
+			const struct nmreq_register *geo)
+{
+	struct vale_att nic = { 0 }, vp = { 0 }, vh = { 0 };
+	char hname[NETMAP_REQ_IFNAMSIZ + 2];
+	struct sigaction sa;
+	unsigned nt, nr;
+	int err, fd, i, pidx;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = vale_daemon_sigterm;
+	sigaction(SIGTERM, &sa, NULL);
+	/* the caller may have blocked it: DETACH relies on it */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	if (chdir("/") < 0)
+		_exit(1);
+	/*
+	 * The caller's netmap fds are not ours: forget them (libc calls
+	 * below, not the interposed ones, which would act on them), then
+	 * keep stderr (errors reach the caller's terminal) and the pipe.
+	 */
+	for (i = 0; i < 65536; i++)
+		unm_fd_clear(i);
+	if (wfd != 3) {
+		if (unm_libc.dup2(wfd, 3) < 0)
+			_exit(1);
+		wfd = 3;
+	}
+	fd = unm_libc.open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		unm_libc.dup2(fd, 0);
+		unm_libc.dup2(fd, 1);
+		if (fd != 4)
+			fd = unm_libc.dup2(fd, 4);
+	}
+	if (syscall(SYS_close_range, 5U, ~0U, 0) < 0)
+		for (i = 5; i < 65536; i++)
+			unm_libc.close(i);
+	/* a process of its own: attach anew (own slot, own reaper) */
+	err = unm_kernel_attach();
+	/*
+	 * so that ps and tests can tell it from the program that forked it
+	 * (after the attach: its reaper, forked there, keeps the old name)
+	 */
+	prctl(PR_SET_NAME, "unm-vale-att", 0, 0, 0);
+	if (!err)
+		err = vale_att_open(&nic, ifname, host ? NR_REG_NIC_SW : NR_REG_ALL_NIC, NULL);
+	if (!err)
+		err = vale_att_open(&vp, swport, NR_REG_ALL_NIC, geo);
+	snprintf(hname, sizeof(hname), "%s^", swport);
+	if (!err && host)
+		err = vale_att_open(&vh, hname, NR_REG_ALL_NIC, geo);
+	if (!err)
+		err = unm_lock();
+	if (!err) {
+		/* another attach raced us to the port: it is theirs */
+		pidx = vale_find_locked(swport);
+		if (pidx < 0 || unm_k->ports[pidx].users[0] != 1 || unm_k->ports[pidx].owner_pid) {
+			unm_log(UNM_LOG_ERR, "%s: already attached", swport);
+			err = -EBUSY;
+		} else {
+			unm_k->ports[pidx].owner_pid = getpid();
+			unm_k->ports[pidx].hwflags = UNM_VALE_ATT_NIC;
+			pidx = host ? vale_find_locked(hname) : -1;
+			if (pidx >= 0) {
+				unm_k->ports[pidx].owner_pid = getpid();
+				unm_k->ports[pidx].hwflags = UNM_VALE_ATT_HOST;
+			}
+		}
+		unm_unlock();
+	}
+	if (err) {
+		vale_att_close(&vh);
+		vale_att_close(&vp);
+		vale_att_close(&nic);
+		vale_daemon_report(wfd, err);
+		_exit(1);
+	}
+	if (fd >= 0)
+		unm_libc.dup2(fd, 2);
+	vale_daemon_report(wfd, 0);
+	unm_libc.close(wfd);
+	/* NIC rings, then its host rings (one past), in nic.pl's ring arrays */
+	nt = nic.pl->nring[UNM_TX] - (host ? 1 : 0);
+	nr = nic.pl->nring[UNM_RX] - (host ? 1 : 0);
+	while (!vale_daemon_stop) {
+		struct pollfd pfd[3] = {
+			{ .fd = nic.fd, .events = POLLIN },
+			{ .fd = vp.fd, .events = POLLIN },
+			{ .fd = vh.pl ? vh.fd : -1, .events = POLLIN },
+		};
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		bool tx_nic = false, tx_vp = false, tx_vh = false;
+
+		if (unm_poll(pfd, host ? 3 : 2, &ts, NULL, true) < 0 && errno != EINTR)
+			break;
+		if (vale_daemon_stop)
+			break;
+		tx_vp = vale_att_move(nic.pl, 0, nr, vp.pl, 0, vp.pl->nring[UNM_TX]);
+		tx_nic = vale_att_move(vp.pl, 0, vp.pl->nring[UNM_RX], nic.pl, 0, nt);
+		if (host) {
+			tx_vh = vale_att_move(nic.pl, nr, nr + 1, vh.pl, 0, vh.pl->nring[UNM_TX]);
+			tx_nic |= vale_att_move(vh.pl, 0, vh.pl->nring[UNM_RX], nic.pl, nt, nt + 1);
+		}
+		if (tx_vp)
+			unm_sync(vp.pl, UNM_TX);
+		if (tx_vh)
+			unm_sync(vh.pl, UNM_TX);
+		if (tx_nic)
+			unm_sync(nic.pl, UNM_TX);
+		/* hand the read RX slots back now, not at the next poll */
+		unm_sync(nic.pl, UNM_RX);
+		unm_sync(vp.pl, UNM_RX);
+		if (host)
+			unm_sync(vh.pl, UNM_RX);
+	}
+	vale_att_close(&vh);
+	vale_att_close(&vp);
+	vale_att_close(&nic);
+	_exit(0);
+}
+
+static int vale_daemon_start(const char *swport, const char *ifname, bool host,
+			     const struct nmreq_register *geo)
+{
+	struct pollfd pfd;
+	int32_t msg[2];
+	int p[2], status, err;
+	pid_t c;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	/* our forks are not the program's: the daemon attaches on its own */
+	unm_reaper_forking = true;
+	c = fork();
+	if (c == 0) {
+		close(p[0]);
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		unm_reaper_forking = false;
+		vale_daemon(p[1], swport, ifname, host, geo);
+	}
+	unm_reaper_forking = false;
+	err = -errno;
+	close(p[1]);
+	if (c < 0) {
+		close(p[0]);
+		unm_log(UNM_LOG_ERR, "%s: cannot fork the attach daemon: %s", swport, strerror(-err));
+		return err;
+	}
+	while (waitpid(c, &status, 0) < 0 && errno == EINTR)
+		;
+	/* bounded: opening a NIC takes well under a second */
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	do {
+		n = unm_libc.poll(&pfd, 1, 20000);
+	} while (n < 0 && errno == EINTR);
+	n = n > 0 ? read(p[0], msg, sizeof(msg)) : 0;
+	close(p[0]);
+	if (n != sizeof(msg)) {
+		unm_log(UNM_LOG_ERR, "%s: the attach daemon did not report (died or hung)", swport);
+		return -EIO;
+	}
+	if (msg[0]) {
+		unm_log(UNM_LOG_ERR, "%s: attaching %s failed: %s", swport, ifname,
+			strerror(-msg[0]));
+		return msg[0];
+	}
+	unm_log(UNM_LOG_INFO, "%s: attach daemon pid %d forwards to %s%s", swport, msg[1],
+		ifname, host ? " and its host rings" : "");
+	return 0;
+}
+
+int unm_vale_attach(const char *name, struct nmreq_vale_attach *req)
+{
+	char ifname[NETMAP_REQ_IFNAMSIZ];
+	struct unm_portspec spec;
+	size_t swlen;
+	bool host;
+	int err, pidx;
+
+	err = vale_ctl_name(name, "VALE_ATTACH", &swlen);
+	if (err)
+		return err;
+	snprintf(ifname, sizeof(ifname), "%s", name + swlen + 1);
+	if (ifname[strlen(ifname) - 1] == '^') {
+		unm_log(UNM_LOG_ERR, "%s: name the NIC itself; its host rings come with NR_REG_NIC_SW (vale-ctl -h)",
+			name);
+		return -EINVAL;
+	}
+	switch (req->reg.nr_mode) {
+	case NR_REG_DEFAULT:
+	case NR_REG_ALL_NIC:
+		host = false;
+		break;
+	case NR_REG_NIC_SW:
+		host = true;
+		break;
+	default:
+		unm_log(UNM_LOG_ERR, "%s: VALE_ATTACH nr_mode %u: NR_REG_ALL_NIC or NR_REG_NIC_SW",
+			name, req->reg.nr_mode);
+		return -EINVAL;
+	}
+	err = unm_lock();
+	if (err)
+		return err;
+	unm_gc_locked();
+	if (vale_find_locked(name) >= 0) {
+		unm_unlock();
+		unm_log(UNM_LOG_ERR, "%s: already attached (the port exists)", name);
+		return -EBUSY;
+	}
+	/* a persistent port (VALE_NEWIF) joins the switch */
+	pidx = unm_vale_persist_find_locked(ifname, &spec);
+	if (pidx >= 0) {
+		struct unm_kport *port = &unm_k->ports[pidx];
+
+		if (port->vale_sw) {
+			err = -EBUSY;
+			unm_log(UNM_LOG_ERR, "%s: %s is attached to %s already", name, ifname,
+				unm_k->vale[port->vale_sw - 1].name);
+		} else if (host) {
+			err = -EINVAL;
+			unm_log(UNM_LOG_ERR, "%s: %s is a persistent VALE port: no host rings",
+				name, ifname);
+		} else {
+			err = vale_join(pidx, name, swlen);
+			if (!err)
+				req->port_index = port->vale_slot;
+		}
+		unm_unlock();
+		return err;
+	}
+	unm_unlock();
+	if (strlen(ifname) >= IF_NAMESIZE || !if_nametoindex(ifname)) {
+		unm_log(UNM_LOG_ERR, "%s: no such interface '%s' (nor a persistent port of that name)",
+			name, ifname);
+		return -ENXIO;
+	}
+	err = vale_daemon_start(name, ifname, host, &req->reg);
+	if (err)
+		return err;
+	err = unm_lock();
+	if (err)
+		return err;
+	pidx = vale_find_locked(name);
+	req->port_index = pidx >= 0 ? unm_k->ports[pidx].vale_slot : 0;
+	unm_unlock();
+	return 0;
+}
+
+/* The daemon pid serving port `name`, 0 once the port is gone or served by another. */
+static bool vale_port_served_by(const char *name, int32_t pid, bool gc)
+{
+	bool there = false;
+	int pidx;
+
+	if (unm_lock())
+		return false;
+	if (gc)
+		unm_gc_locked();
+	pidx = vale_find_locked(name);
+	there = pidx >= 0 && unm_k->ports[pidx].owner_pid == pid;
+	unm_unlock();
+	return there;
+}
+
+static bool vale_wait_gone(const char *name, int32_t pid, bool gc, int ms)
+{
+	struct timespec t = { 0, 5 * 1000 * 1000 };
+
+	for (; ms > 0; ms -= 5) {
+		if (!vale_port_served_by(name, pid, gc))
+			return true;
+		nanosleep(&t, NULL);
+	}
+	return !vale_port_served_by(name, pid, gc);
+}
+
+int unm_vale_detach(const char *name, struct nmreq_vale_detach *req)
+{
+	struct unm_kport *port;
+	size_t swlen;
+	int32_t pid;
+	int err, pidx;
+
+	err = vale_ctl_name(name, "VALE_DETACH", &swlen);
+	if (err)
+		return err;
+	err = unm_lock();
+	if (err)
+		return err;
+	unm_gc_locked();
+	pidx = vale_find_locked(name);
+	if (pidx < 0 || !unm_k->ports[pidx].vale_sw) {
+		unm_unlock();
+		unm_log(UNM_LOG_ERR, "%s: not attached (no such VALE port)", name);
+		return -ENXIO;
+	}
+	port = &unm_k->ports[pidx];
+	req->port_index = port->vale_slot;
+	if (port->persist) {
+		vale_leave(pidx);
+		unm_unlock();
+		return 0;
+	}
+	pid = port->owner_pid;
+	unm_unlock();
+	if (!pid) {
+		unm_log(UNM_LOG_ERR, "%s: not attached to a NIC (an ordinary VALE port: it goes with its last user)",
+			name);
+		return -EINVAL;
+	}
+	/* the daemon closes its ports on SIGTERM */
+	if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
+		return -errno;
+	if (vale_wait_gone(name, pid, false, 5000))
+		return 0;
+	unm_log(UNM_LOG_WARN, "%s: attach daemon %d still there after SIGTERM: killing it", name,
+		pid);
+	kill(pid, SIGKILL);
+	if (vale_wait_gone(name, pid, true, 5000))
+		return 0;
+	unm_log(UNM_LOG_ERR, "%s: attach daemon %d: the port did not go", name, pid);
+	return -ETIMEDOUT;
+}
+
+int unm_vale_polling(const char *name, bool enable)
+{
+	size_t swlen;
+	int err, pidx;
+
+	err = vale_ctl_name(name, enable ? "VALE_POLLING_ENABLE" : "VALE_POLLING_DISABLE", &swlen);
+	if (err)
+		return err;
+	err = unm_lock();
+	if (err)
+		return err;
+	pidx = vale_find_locked(name);
+	if (pidx < 0) {
+		unm_unlock();
+		unm_log(UNM_LOG_ERR, "%s: no such VALE port", name);
+		return -ENXIO;
+	}
+	if (!unm_k->ports[pidx].owner_pid) {
+		unm_unlock();
+		unm_log(UNM_LOG_ERR, "%s: polling applies only to NICs attached to a switch (vale-ctl -a)",
+			name);
+		return -EINVAL;
+	}
+	unm_unlock();
+	/* the attach daemon polls the NIC all the time: nothing to start or stop */
+	return 0;
 }
 
 const struct unm_port_ops unm_vale_ops = {

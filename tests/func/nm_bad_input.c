@@ -95,7 +95,9 @@ int main(void)
 	hdr_init(&h, name, NETMAP_REQ_REGISTER, NULL);
 	expect("REGISTER with nr_body NULL", ioctl(fd, NIOCCTRL, &h), EINVAL);
 	hdr_init(&h, name, NETMAP_REQ_VALE_LIST, &r);
-	expect("VALE_LIST (not supported yet)", ioctl(fd, NIOCCTRL, &h), EOPNOTSUPP);
+	expect("VALE_LIST of a pipe name", ioctl(fd, NIOCCTRL, &h), EINVAL);
+	hdr_init(&h, name, NETMAP_REQ_PORT_HDR_GET, &r);
+	expect("PORT_HDR_GET (not supported yet)", ioctl(fd, NIOCCTRL, &h), EOPNOTSUPP);
 
 	/* pipe ids are names (letters, digits, '_'), both ends one pipe */
 	{
