@@ -158,6 +158,7 @@ nm_pkt_copy(const void *src, void *dst, int len)
 #ifndef HAVE_NETMAP_WITH_LIBS
 #define HAVE_NETMAP_WITH_LIBS
 
+#include <ctype.h>		/* upstream programs (vale-ctl) use isdigit() without it */
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
