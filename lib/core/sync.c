@@ -19,6 +19,12 @@ static int txsync_one(struct unm_ring_ctx *rc)
 		unm_ring_reinit(rc);
 		return 1;
 	}
+	/*
+	 * copy monitors see [hwcur, head) before the port's txsync, which may
+	 * swap the buffers away (pipes); one load when nobody monitors
+	 */
+	if (unlikely(__atomic_load_n(&rc->kr->nmon, __ATOMIC_RELAXED)))
+		unm_monitor_copy(rc, UNM_TX, rc->kr->hwcur, rc->kr->rhead);
 	if (unlikely(rc->sync(rc))) {
 		unm_ring_reinit(rc);
 		return 1;
@@ -29,6 +35,7 @@ static int txsync_one(struct unm_ring_ctx *rc)
 
 static int rxsync_one(struct unm_ring_ctx *rc)
 {
+	uint32_t old_tail = rc->kr->rtail;
 	int bad = 0;
 
 	if (unlikely(unm_rxsync_prologue(rc) >= rc->kr->num_slots)) {
@@ -37,9 +44,14 @@ static int rxsync_one(struct unm_ring_ctx *rc)
 	}
 	if (unlikely(rc->sync(rc))) {
 		unm_ring_reinit(rc);
-		return 1;
+		bad = 1;
+	} else {
+		unm_sync_finalize(rc);
 	}
-	unm_sync_finalize(rc);
+	/* copy monitors see the frames this sync shows the program: [old tail, tail) */
+	if (unlikely(__atomic_load_n(&rc->kr->nmon, __ATOMIC_RELAXED)) &&
+	    old_tail != rc->kr->rtail)
+		unm_monitor_copy(rc, UNM_RX, old_tail, rc->kr->rtail);
 	return bad;
 }
 
