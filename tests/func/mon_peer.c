@@ -13,6 +13,8 @@
  *                               copies, or until -t seconds / SIGTERM
  *   mon_peer [opts] hold PORT   a monitor that never reads: print "ready",
  *                               sleep until -t seconds / SIGTERM
+ *   mon_peer badtx PORT         a monitor sends a frame: the sync must say
+ *                               POLLERR and put the TX ring back
  *
  *   -n N     frames (default 1000)     -t S     time bound (default 10 s)
  *   -i ID    sender id, 1..255 (default 1): the source MAC's last byte
@@ -277,6 +279,29 @@ static int hold(void)
 	return 0;
 }
 
+/* A monitor's TX rings send nothing: POLLERR, the ring back to the kernel's view. */
+static int badtx(void)
+{
+	struct netmap_ring *ring = NETMAP_TXRING(d->nifp, d->first_tx_ring);
+	struct pollfd pfd = { .fd = d->fd, .events = POLLOUT };
+	unsigned head = ring->head;
+
+	if (queue_tx(0, 1) != 1) {
+		printf("FAIL: no room in the monitor's TX ring\n");
+		return 1;
+	}
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLERR)) {
+		printf("FAIL: poll revents 0x%x, want POLLERR\n", pfd.revents);
+		return 1;
+	}
+	if (ring->head != head || ring->cur != head) {
+		printf("FAIL: TX ring head %u cur %u, want %u\n", ring->head, ring->cur, head);
+		return 1;
+	}
+	printf("ok: a monitor's TX ring refuses frames (POLLERR, ring reset)\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
@@ -326,11 +351,13 @@ int main(int argc, char **argv)
 		rc = run(false, true, true);
 	else if (!strcmp(mode, "hold"))
 		rc = hold();
+	else if (!strcmp(mode, "badtx"))
+		rc = badtx();
 	else
 		goto usage;
 	nmport_close(d);
 	return rc;
 usage:
-	fprintf(stderr, "usage: mon_peer [-n N] [-t S] [-i ID] [-W FILE] [-R PPS] tx|rx|txrx|mon|hold PORT\n");
+	fprintf(stderr, "usage: mon_peer [-n N] [-t S] [-i ID] [-W FILE] [-R PPS] tx|rx|txrx|mon|hold|badtx PORT\n");
 	return 2;
 }
