@@ -20,6 +20,7 @@
  *   -i ID    sender id, 1..255 (default 1): the source MAC's last byte
  *   -W FILE  after "ready", wait (bounded by -t) for FILE before sending
  *   -R PPS   send at most PPS frames per second
+ *   -O       rx: frames may arrive out of sequence (several NIC queues)
  *
  * A frame: broadcast destination, source 02:00:00:00:00:ID, ethertype
  * 0x88b5, the sequence number k (8 bytes), then bytes (k * 31 + i + ID);
@@ -53,6 +54,7 @@ static uint64_t opt_n = 1000;
 static double opt_t = 10, opt_rate;
 static unsigned opt_id = 1;
 static const char *opt_wait;
+static bool opt_any_order;
 static volatile sig_atomic_t stop;
 static struct nmport_d *d;
 
@@ -161,7 +163,7 @@ static void rx_pass(struct rx_state *st, bool mon)
 			if (!frame_ok(buf, s->len, &id, &k)) {
 				st->bad++;
 			} else if (!mon) {
-				if (k != st->next)
+				if (k != st->next && !opt_any_order)
 					st->order++;
 				st->next = k + 1;
 			} else if (id >= 1 && id <= 2 && k < MAXSEQ) {
@@ -308,7 +310,7 @@ int main(int argc, char **argv)
 	const char *mode;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "n:t:i:W:R:")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:i:W:R:O")) != -1) {
 		switch (c) {
 		case 'n':
 			opt_n = strtoull(optarg, NULL, 0);
@@ -324,6 +326,9 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			opt_rate = atof(optarg);
+			break;
+		case 'O':
+			opt_any_order = true;
 			break;
 		default:
 			goto usage;
@@ -358,6 +363,6 @@ int main(int argc, char **argv)
 	nmport_close(d);
 	return rc;
 usage:
-	fprintf(stderr, "usage: mon_peer [-n N] [-t S] [-i ID] [-W FILE] [-R PPS] tx|rx|txrx|mon|hold|badtx PORT\n");
+	fprintf(stderr, "usage: mon_peer [-n N] [-t S] [-i ID] [-W FILE] [-R PPS] [-O] tx|rx|txrx|mon|hold|badtx PORT\n");
 	return 2;
 }
