@@ -277,7 +277,7 @@ struct unm_mon {
 	uint32_t mkr;			/* (k, lock) the monitor's RX kring + 1, 0 = free */
 	uint16_t mport;			/* (k) the monitor port */
 	uint8_t inited;			/* (k) lock initialised */
-	uint8_t pad;
+	uint8_t zcopy;			/* (k, lock) zero-copy monitor: buffers swapped */
 	uint64_t frames;		/* (lock) slots copied into the monitor ring */
 	uint64_t drops;			/* (lock) slots dropped: monitor ring full */
 } __attribute__((aligned(UNM_CACHELINE)));
@@ -413,6 +413,8 @@ int unm_monitor_attach_locked(uint16_t pidx, unsigned first, unsigned last);
 void unm_monitor_parent_gone_locked(uint16_t pidx);
 /* copy slots [from, to) of the monitored ring rc into its monitors (kr->nmon != 0) */
 void unm_monitor_copy(struct unm_ring_ctx *rc, int dir, uint32_t from, uint32_t to);
+/* hand the buffers of slots [from, to), which the port is done with, to a zero-copy monitor */
+void unm_monitor_zswap(struct unm_ring_ctx *rc, int dir, uint32_t from, uint32_t to);
 /* counters of monitor port pidx: 0, or -ENOENT */
 int unm_monitor_stats(uint16_t pidx, uint64_t *frames, uint64_t *drops);
 

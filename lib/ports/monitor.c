@@ -45,6 +45,7 @@
 #define MON_ID_END		(1u << 16)
 #define MON_ID_TX		(1u << 17)
 #define MON_ID_RX		(1u << 18)
+#define MON_ID_Z		(1u << 19)
 #define MON_TX_SLOTS		4	/* the monitor's TX rings send nothing */
 
 /* ---- register ---------------------------------------------------------------- */
@@ -71,11 +72,9 @@ int unm_monitor_prepare_locked(const char *name, struct nmreq_register *req,
 	unsigned serial;
 	int ppidx, i;
 
-	if (req->nr_flags & NR_ZCOPY_MON) {
-		unm_log(UNM_LOG_ERR, "%s: zero-copy monitors (/z, NR_ZCOPY_MON) are not supported",
-			name);
-		return -EOPNOTSUPP;
-	}
+	/* a zero-copy monitor watches both directions, as upstream's */
+	if (req->nr_flags & NR_ZCOPY_MON)
+		req->nr_flags |= NR_MONITOR_TX | NR_MONITOR_RX;
 	if (spec->kind == UNM_PORT_MONITOR)
 		return -EINVAL;
 	ppidx = monitored_find_locked(spec);
@@ -95,7 +94,8 @@ int unm_monitor_prepare_locked(const char *name, struct nmreq_register *req,
 			name, unm_k->mems[parent->mem].id, req->nr_mem_id);
 		return -EINVAL;
 	}
-	snprintf(suffix, sizeof(suffix), "/%s%s", req->nr_flags & NR_MONITOR_RX ? "r" : "",
+	snprintf(suffix, sizeof(suffix), "/%s%s%s", req->nr_flags & NR_ZCOPY_MON ? "z" : "",
+		 req->nr_flags & NR_MONITOR_RX ? "r" : "",
 		 req->nr_flags & NR_MONITOR_TX ? "t" : "");
 	/* a unique name: each REGISTER makes a new monitor */
 	for (serial = 0; serial < 2 * UNM_MAX_PORTS; serial++) {
@@ -118,7 +118,8 @@ int unm_monitor_prepare_locked(const char *name, struct nmreq_register *req,
 	spec->kind = UNM_PORT_MONITOR;
 	spec->id = ppidx | (spec->end ? MON_ID_END : 0) |
 		   (req->nr_flags & NR_MONITOR_TX ? MON_ID_TX : 0) |
-		   (req->nr_flags & NR_MONITOR_RX ? MON_ID_RX : 0);
+		   (req->nr_flags & NR_MONITOR_RX ? MON_ID_RX : 0) |
+		   (req->nr_flags & NR_ZCOPY_MON ? MON_ID_Z : 0);
 	spec->end = 0;
 	req->nr_mem_id = unm_k->mems[parent->mem].id;
 	return 0;
@@ -185,6 +186,24 @@ static void monitor_destroy(uint16_t pidx, char *base)
 	}
 }
 
+/* does a zero-copy monitor tap one of the krings src names already? */
+static bool zmon_busy(const uint32_t src[2])
+{
+	unsigned e;
+	int dir;
+
+	for (e = 0; e < UNM_MAX_MONS; e++) {
+		const struct unm_mon *m = &unm_k->mon[e];
+
+		if (!m->mkr || !m->zcopy)
+			continue;
+		for (dir = 0; dir < 2; dir++)
+			if (src[dir] && m->src[dir] == src[dir])
+				return true;
+	}
+	return false;
+}
+
 int unm_monitor_attach_locked(uint16_t pidx, unsigned first, unsigned last)
 {
 	struct unm_kport *port = &unm_k->ports[pidx];
@@ -213,11 +232,17 @@ int unm_monitor_attach_locked(uint16_t pidx, unsigned first, unsigned last)
 			if ((port->id & (dir == UNM_TX ? MON_ID_TX : MON_ID_RX)) &&
 			    i < parent->nrings[end][dir])
 				src[dir] = parent->kring[end][dir] + i + 1;
+		if ((port->id & MON_ID_Z) && zmon_busy(src)) {
+			unm_log(UNM_LOG_ERR, "%s: ring %u already has a zero-copy monitor (one per ring)",
+				unm_k->ports[MON_ID_PORT(port->id)].name, i);
+			return -EBUSY;
+		}
 		/* a syncer that found the entry before may still hold its lock */
 		if (unm_mutex_lock_robust(&m->lock))
 			return -EAGAIN;
 		m->mkr = port->kring[0][UNM_RX] + i + 1;
 		m->mport = pidx;
+		m->zcopy = !!(port->id & MON_ID_Z);
 		m->frames = m->drops = 0;
 		for (dir = 0; dir < 2; dir++)
 			__atomic_store_n(&m->src[dir], src[dir], __ATOMIC_RELAXED);
@@ -299,7 +324,7 @@ static void monitor_deliver(struct unm_ring_ctx *rc, struct unm_mon *m, uint32_t
 	/* still ours: the monitor may have gone since the scan */
 	mk = m->mkr;
 	if (__atomic_load_n(&m->src[dir], __ATOMIC_RELAXED) != me || !mk ||
-	    mk > UNM_MAX_KRINGS) {
+	    mk > UNM_MAX_KRINGS || m->zcopy) {
 		pthread_mutex_unlock(&m->lock);
 		return;
 	}
@@ -359,7 +384,85 @@ static void monitor_deliver(struct unm_ring_ctx *rc, struct unm_mon *m, uint32_t
 		unm_kring_wake(mkr);
 }
 
-void unm_monitor_copy(struct unm_ring_ctx *rc, int dir, uint32_t from, uint32_t to)
+/*
+ * Zero-copy: swap the buffers of the monitored slots [from, to), which the
+ * port is done with, with those of the free slots of the monitor's RX ring
+ * (upstream's zero-copy monitors see frames once consumed). Buffers only
+ * change places, all in one region; a slot that finds no room keeps its
+ * buffer (the frame is not seen, counted as a drop).
+ */
+static void monitor_zswap(struct unm_ring_ctx *rc, struct unm_mon *m, uint32_t me, int dir,
+			  uint32_t from, uint32_t to)
+{
+	struct netmap_slot *src = rc->ring->slot;
+	uint32_t n = rc->kr->num_slots, nb = rc->nbufs - 2, bs = rc->buf_size;
+	uint32_t mn, t, t0, hc, room, j, mk;
+	uint64_t frames = 0, drops = 0;
+	struct netmap_ring *mring;
+	struct unm_kring *mkr;
+
+	if (unlikely(unm_mutex_lock_robust(&m->lock)))
+		return;
+	mk = m->mkr;
+	if (__atomic_load_n(&m->src[dir], __ATOMIC_RELAXED) != me || !mk ||
+	    mk > UNM_MAX_KRINGS || !m->zcopy) {
+		pthread_mutex_unlock(&m->lock);
+		return;
+	}
+	mkr = &unm_k->krings[mk - 1];
+	if (unlikely(unm_k->ports[mkr->port].mem != rc->mem)) {
+		pthread_mutex_unlock(&m->lock);
+		return;
+	}
+	mring = (struct netmap_ring *)(rc->bufs - unm_k->mems[rc->mem].buf_ofs + mkr->ring_ofs);
+	mn = mkr->num_slots;
+	t = t0 = mkr->hwtail;
+	/* Synchronizes with the release of hwcur in monitor_rxsync(). */
+	hc = __atomic_load_n(&mkr->hwcur, __ATOMIC_ACQUIRE);
+	room = hc > t ? hc - 1 - t : hc + mn - 1 - t;
+	for (j = from; j != to; j = unm_ring_next(j, n)) {
+		struct netmap_slot *s = &src[j], *ms;
+		uint32_t idx = __atomic_load_n(&s->buf_idx, __ATOMIC_RELAXED);
+		uint32_t len = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
+		uint16_t fl = __atomic_load_n(&s->flags, __ATOMIC_RELAXED);
+		uint32_t di;
+
+		if (unlikely(idx - 2 >= nb))
+			continue;	/* the port's own checks repair it */
+		if (unlikely(!room)) {
+			drops++;
+			continue;
+		}
+		ms = &mring->slot[t];
+		di = __atomic_load_n(&ms->buf_idx, __ATOMIC_RELAXED);
+		if (unlikely(di - 2 >= nb)) {
+			/* a scribbled monitor slot: handed over empty, nothing swapped */
+			ms->len = 0;
+			ms->flags = 0;
+			drops++;
+		} else {
+			s->buf_idx = di;
+			s->flags = fl | NS_BUF_CHANGED;
+			ms->buf_idx = idx;
+			ms->len = len > bs ? bs : len;
+			ms->flags = fl | NS_BUF_CHANGED;
+			frames++;
+		}
+		t = unm_ring_next(t, mn);
+		room--;
+	}
+	if (t != t0)
+		/* Synchronizes with the acquire in unm_sync_finalize() (the monitor). */
+		__atomic_store_n(&mkr->hwtail, t, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->frames, m->frames + frames, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->drops, m->drops + drops, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&m->lock);
+	if (t != t0)
+		unm_kring_wake(mkr);
+}
+
+static void monitor_scan(struct unm_ring_ctx *rc, int dir, uint32_t from, uint32_t to,
+			 bool zcopy)
 {
 	uint32_t me = (uint32_t)(rc->kr - unm_k->krings) + 1;
 	uint32_t nmon = __atomic_load_n(&rc->kr->nmon, __ATOMIC_ACQUIRE), seen = 0;
@@ -373,8 +476,23 @@ void unm_monitor_copy(struct unm_ring_ctx *rc, int dir, uint32_t from, uint32_t 
 		if (__atomic_load_n(&m->src[dir], __ATOMIC_RELAXED) != me)
 			continue;
 		seen++;
-		monitor_deliver(rc, m, me, dir, from, to);
+		if (__atomic_load_n(&m->zcopy, __ATOMIC_RELAXED) != zcopy)
+			continue;
+		if (zcopy)
+			monitor_zswap(rc, m, me, dir, from, to);
+		else
+			monitor_deliver(rc, m, me, dir, from, to);
 	}
+}
+
+void unm_monitor_copy(struct unm_ring_ctx *rc, int dir, uint32_t from, uint32_t to)
+{
+	monitor_scan(rc, dir, from, to, false);
+}
+
+void unm_monitor_zswap(struct unm_ring_ctx *rc, int dir, uint32_t from, uint32_t to)
+{
+	monitor_scan(rc, dir, from, to, true);
 }
 
 /* ---- the monitor's own rings ---------------------------------------------------- */

@@ -256,6 +256,8 @@ static int run(bool tx, bool rx, bool mon)
 	if (rx) {
 		ioctl(d->fd, NIOCRXSYNC, NULL);
 		rx_pass(&st, mon);
+		/* hand back what was read (a zero-copy monitor sees it then) */
+		ioctl(d->fd, NIOCRXSYNC, NULL);
 	}
 	if (tx)
 		printf("sent %" PRIu64 "\n", sent);

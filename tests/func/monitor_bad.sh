@@ -4,8 +4,8 @@
 # Test objective: bad monitor requests fail with netmap's errno and a
 # message naming what is wrong: a monitor of a port that does not exist
 # (pipe, VALE, NIC name: ENXIO naming it), of a pipe end nobody registered
-# (ENXIO), a bad suffix letter (EINVAL naming it), a zero-copy monitor
-# (/z: EOPNOTSUPP, not built); a monitor's TX ring refuses frames (POLLERR,
+# (ENXIO), a bad suffix letter (EINVAL naming it), a second zero-copy
+# monitor of a ring (EBUSY); a monitor's TX ring refuses frames (POLLERR,
 # ring reset), and none of this breaks the monitored pipe.
 source "$(dirname "$0")/monitor_lib.bash"
 p=mb$$
@@ -33,12 +33,16 @@ bad "netmap:$p{0/q" "Invalid argument" "'q'"
 start "$tmp/rx" -n 10 -t 30 rx "netmap:$p}0" || exit 1
 rx=$bg_pid
 bad "netmap:$p{0/t" "No such device" "$p{0: no such port to monitor"
-bad "netmap:$p}0/z" "Operation not supported" "zero-copy"
+# one zero-copy monitor per ring: a second one is EBUSY
+start "$tmp/z" -n 999999 -t 30 mon "netmap:$p}0/z" || exit 1
+z=$bg_pid
+bad "netmap:$p}0/z" "Device or resource busy" "already has a zero-copy monitor"
 out=$(timeout 20 "$PEER" badtx "netmap:$p}0/r" 2>&1) && ok "${out}" || fail "badtx: $out"
 # and the pipe still works
 start "$tmp/tx" -n 10 -t 30 tx "netmap:$p{0" || exit 1
 wait "$bg_pid" || fail "tx: $(cat "$tmp/tx.err")"
 wait "$rx" || fail "rx: $(cat "$tmp/rx" "$tmp/rx.err")"
 expect "$tmp/rx" received 10 "the pipe after the bad monitors"
+stop_mon "$z"
 no_shm_left
 exit $((fails > 0))
