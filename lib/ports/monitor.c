@@ -32,7 +32,12 @@
  * once the monitored port has left netmap mode; what they hold stays
  * readable.
  *
- * Not here: zero-copy monitors (NR_ZCOPY_MON, "/z"), host rings.
+ * Zero-copy monitors (NR_ZCOPY_MON, "X/z": both directions) get the frames
+ * once X is done with them, by buffer swaps (monitor_zswap): TX slots that
+ * came back to X's program after its txsync, RX slots its program released,
+ * before its rxsync hands them back. One per monitored ring.
+ *
+ * Not here: monitors of host rings.
  */
 #include <errno.h>
 #include <stdio.h>
