@@ -198,6 +198,8 @@ static void port_destroy_locked(uint16_t pidx, char *base)
 	int end, dir;
 	unsigned i;
 
+	/* its monitors get nothing more (they see the kind change) */
+	unm_monitor_parent_gone_locked(pidx);
 	/* the adapter's own state first (sockets, XDP): it still sees the rings */
 	if (port->nhost[UNM_TX] || port->nhost[UNM_RX])
 		unm_port_host_ops()->destroy(pidx, base);
@@ -797,10 +799,6 @@ static int check_mode(const char *name, const struct nmreq_register *req)
 		unm_log(UNM_LOG_ERR, "%s: invalid nr_mode %u", name, req->nr_mode);
 		return -EINVAL;
 	}
-	if (req->nr_flags & (NR_MONITOR_TX | NR_MONITOR_RX | NR_ZCOPY_MON)) {
-		unm_log(UNM_LOG_ERR, "%s: monitors are not supported yet", name);
-		return -EOPNOTSUPP;
-	}
 	return 0;
 }
 
@@ -828,6 +826,7 @@ static int register_ext(struct unm_priv_local *pl, struct nmreq_header *hdr,
 	int err, pidx, dir, created = 0, ext_mslot = -1;
 	bool excl = req->nr_flags & NR_EXCLUSIVE, ext_new = false;
 	bool sw, bind_nic = false, bind_host = false;
+	bool mon = req->nr_flags & (NR_MONITOR_TX | NR_MONITOR_RX | NR_ZCOPY_MON);
 
 	if (pl->registered) {
 		unm_log(UNM_LOG_ERR, "%s: already registered", pl->name);
@@ -858,7 +857,21 @@ static int register_ext(struct unm_priv_local *pl, struct nmreq_header *hdr,
 		if (err)
 			goto out_unlock;
 	}
-	pidx = port_find_locked(&spec);
+	if (mon) {
+		/* a new monitor port of the port spec names (monitor.c) */
+		if (ext_info) {
+			unm_log(UNM_LOG_ERR, "%s: a monitor lives in its port's region, not in extmem",
+				name);
+			err = -EINVAL;
+			goto out_unlock;
+		}
+		err = unm_monitor_prepare_locked(name, req, &spec);
+		if (err)
+			goto out_unlock;
+		ops = unm_port_ops_find(UNM_PORT_MONITOR);
+		pools = NULL;
+	}
+	pidx = mon ? -ENOENT : port_find_locked(&spec);
 	if (pidx >= 0) {
 		port = &unm_k->ports[pidx];
 		m = &unm_k->mems[port->mem];
@@ -951,6 +964,11 @@ static int register_ext(struct unm_priv_local *pl, struct nmreq_header *hdr,
 				goto out_destroy;
 			}
 		}
+	}
+	if (mon) {
+		err = unm_monitor_attach_locked(pidx, first[UNM_RX], last[UNM_RX]);
+		if (err)
+			goto out_destroy;
 	}
 	/*
 	 * the adapter's per-process state (a NIC: AF_XDP sockets and the XDP

@@ -277,3 +277,31 @@ void unm_kring_wait_unmark(struct unm_kring *kr, uint32_t slot)
 			__atomic_fetch_sub(&kr->nwaiters, 1, __ATOMIC_RELAXED);
 	}
 }
+
+void unm_mutex_init_robust(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t ma;
+
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(m, &ma);
+	pthread_mutexattr_destroy(&ma);
+}
+
+/*
+ * 0 or -errno. A holder that died inside leaves the mutex EOWNERDEAD: the
+ * users of these locks publish with one store after their writes, so what
+ * the dead one left half done was never published and the protected state
+ * is consistent as it is.
+ */
+int unm_mutex_lock_robust(pthread_mutex_t *m)
+{
+	int err = pthread_mutex_lock(m);
+
+	if (unlikely(err == EOWNERDEAD)) {
+		pthread_mutex_consistent(m);
+		err = 0;
+	}
+	return -err;
+}

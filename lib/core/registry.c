@@ -19,6 +19,8 @@
 
 extern const struct unm_port_ops unm_pipe_ops;
 extern const struct unm_port_ops unm_vale_ops;
+/* monitors claim no name: REGISTER with NR_MONITOR_* makes them (ctl.c) */
+extern const struct unm_port_ops unm_monitor_ops;
 extern const struct unm_port_ops unm_afxdp_ops;
 /* NIC ports in emulated mode: chosen by admode below, never by name */
 extern const struct unm_port_ops unm_afpacket_ops;
@@ -33,6 +35,7 @@ extern const struct unm_port_ops unm_host_ops;
 static const struct unm_port_ops *const port_types[] = {
 	&unm_pipe_ops,
 	&unm_vale_ops,
+	&unm_monitor_ops,
 	&unm_afxdp_ops,
 };
 

@@ -15,31 +15,54 @@
 /* Returns 1 on a validation error (ring reinitialised), 0 otherwise. */
 static int txsync_one(struct unm_ring_ctx *rc)
 {
+	uint32_t old_tail = rc->kr->rtail;
+
 	if (unlikely(unm_txsync_prologue(rc) >= rc->kr->num_slots)) {
 		unm_ring_reinit(rc);
 		return 1;
 	}
+	/*
+	 * copy monitors see [hwcur, head) before the port's txsync, which may
+	 * swap the buffers away (pipes); one load when nobody monitors
+	 */
+	if (unlikely(__atomic_load_n(&rc->kr->nmon, __ATOMIC_RELAXED)))
+		unm_monitor_copy(rc, UNM_TX, rc->kr->hwcur, rc->kr->rhead);
 	if (unlikely(rc->sync(rc))) {
 		unm_ring_reinit(rc);
 		return 1;
 	}
 	unm_sync_finalize(rc);
+	/* a zero-copy monitor gets the slots sent and completed: [old tail + 1, tail + 1) */
+	if (unlikely(__atomic_load_n(&rc->kr->nmon, __ATOMIC_RELAXED)) &&
+	    old_tail != rc->kr->rtail)
+		unm_monitor_zswap(rc, UNM_TX, unm_ring_next(old_tail, rc->kr->num_slots),
+				  unm_ring_next(rc->kr->rtail, rc->kr->num_slots));
 	return 0;
 }
 
 static int rxsync_one(struct unm_ring_ctx *rc)
 {
+	uint32_t old_tail = rc->kr->rtail;
 	int bad = 0;
 
 	if (unlikely(unm_rxsync_prologue(rc) >= rc->kr->num_slots)) {
 		unm_ring_reinit(rc);
 		bad = 1;
 	}
+	/* a zero-copy monitor gets the slots released: [hwcur, head), before the port takes them */
+	if (unlikely(__atomic_load_n(&rc->kr->nmon, __ATOMIC_RELAXED)) &&
+	    rc->kr->hwcur != rc->kr->rhead)
+		unm_monitor_zswap(rc, UNM_RX, rc->kr->hwcur, rc->kr->rhead);
 	if (unlikely(rc->sync(rc))) {
 		unm_ring_reinit(rc);
-		return 1;
+		bad = 1;
+	} else {
+		unm_sync_finalize(rc);
 	}
-	unm_sync_finalize(rc);
+	/* copy monitors see the frames this sync shows the program: [old tail, tail) */
+	if (unlikely(__atomic_load_n(&rc->kr->nmon, __ATOMIC_RELAXED)) &&
+	    old_tail != rc->kr->rtail)
+		unm_monitor_copy(rc, UNM_RX, old_tail, rc->kr->rtail);
 	return bad;
 }
 

@@ -49,7 +49,7 @@
  */
 #define UNM_SHM_PREFIX_DEFAULT	"unetmap"
 #define UNM_KERNEL_SHM		unm_kernel_shm_name()
-#define UNM_KERNEL_MAGIC	0x554e4d4b45524e32ULL	/* "UNMKERN2": VALE switches */
+#define UNM_KERNEL_MAGIC	0x554e4d4b45524e33ULL	/* "UNMKERN3": monitors */
 #define UNM_EPOLL_MAGIC		0x554e4d00u		/* epoll data, high word */
 
 #define UNM_MAX_PROCS		128
@@ -131,6 +131,7 @@ struct unm_kring {
 	uint32_t excl;			/* (c) bound NR_EXCLUSIVE */
 	int32_t busy_pid;		/* sync in progress by this pid, 0 = idle */
 	uint32_t err_cnt;		/* validation errors seen */
+	uint32_t nmon;			/* (k) copy monitors tapping this ring (monitor.c) */
 	/* (k) first slot not given to the kernel */
 	uint32_t hwcur __attribute__((aligned(UNM_CACHELINE)));
 	uint32_t hwtail __attribute__((aligned(UNM_CACHELINE))); /* (p) */
@@ -140,7 +141,8 @@ struct unm_kring {
 } __attribute__((aligned(UNM_CACHELINE)));
 
 enum unm_port_kind {
-	UNM_PORT_NONE = 0, UNM_PORT_PIPE = 1, UNM_PORT_HW = 2, UNM_PORT_VALE = 3
+	UNM_PORT_NONE = 0, UNM_PORT_PIPE = 1, UNM_PORT_HW = 2, UNM_PORT_VALE = 3,
+	UNM_PORT_MONITOR = 4
 };
 
 /* unm_kport.hwflags */
@@ -264,6 +266,30 @@ struct unm_vale_switch {
 #define UNM_VALE_ATT_NIC	0x1	/* the NIC's rings (vale-ctl -a, -h) */
 #define UNM_VALE_ATT_HOST	0x2	/* the NIC's host rings ("valeS:IF^", vale-ctl -h) */
 
+/*
+ * Copy monitors (lib/ports/monitor.c). One entry per monitor RX ring: the
+ * monitored krings that feed it (TX ring i and/or RX ring i of the
+ * monitored port end), copied into by their syncers, in whatever process
+ * syncs them, under the entry's robust lock (two syncers, TX and RX, may
+ * feed one monitor ring at once). Entries are set up and torn down under
+ * the control mutex; the lock is initialised at the entry's first use and
+ * never again, so a syncer that looked an entry up just before it went
+ * still locks valid memory, then sees src changed and backs off.
+ */
+#define UNM_MAX_MONS		64
+#define UNM_MON_ORPHAN		0x100	/* kport.hwflags of a monitor: its port is gone */
+
+struct unm_mon {
+	pthread_mutex_t lock;
+	uint32_t src[2];		/* (k, lock) monitored kring + 1 per dir, 0 = none */
+	uint32_t mkr;			/* (k, lock) the monitor's RX kring + 1, 0 = free */
+	uint16_t mport;			/* (k) the monitor port */
+	uint8_t inited;			/* (k) lock initialised */
+	uint8_t zcopy;			/* (k, lock) zero-copy monitor: buffers swapped */
+	uint64_t frames;		/* (lock) slots copied into the monitor ring */
+	uint64_t drops;			/* (lock) slots dropped: monitor ring full */
+} __attribute__((aligned(UNM_CACHELINE)));
+
 /* Counters of one VALE port (unm_vale_stats). */
 struct unm_vale_stats {
 	uint64_t tx_frames, tx_drops;	/* taken from its TX rings / refused there */
@@ -283,6 +309,7 @@ struct unm_kernel {
 	struct unm_kpriv privs[UNM_MAX_PRIVS];
 	struct unm_kring krings[UNM_MAX_KRINGS];
 	struct unm_vale_switch vale[UNM_VALE_SWITCHES];
+	struct unm_mon mon[UNM_MAX_MONS];
 };
 
 /* ---- per-process state -------------------------------------------------- */
@@ -395,6 +422,25 @@ int unm_vale_newif_name_check(const char *name);
  */
 int unm_vale_persist_find_locked(const char *name, struct unm_portspec *spec);
 
+/* ---- monitor.c ----------------------------------------------------------- */
+/*
+ * REGISTER with NR_MONITOR_TX/RX (locked): find the port spec names (the
+ * monitored one) and turn spec into a new monitor port of it; nr_mem_id
+ * becomes the monitored port's region. 0 or -errno (logged).
+ */
+int unm_monitor_prepare_locked(const char *name, struct nmreq_register *req,
+			       struct unm_portspec *spec);
+/* monitor port pidx binds RX rings [first, last): tap the monitored rings (locked) */
+int unm_monitor_attach_locked(uint16_t pidx, unsigned first, unsigned last);
+/* port pidx goes: its monitors get nothing more (locked) */
+void unm_monitor_parent_gone_locked(uint16_t pidx);
+/* copy slots [from, to) of the monitored ring rc into its monitors (kr->nmon != 0) */
+void unm_monitor_copy(struct unm_ring_ctx *rc, int dir, uint32_t from, uint32_t to);
+/* hand the buffers of slots [from, to), which the port is done with, to a zero-copy monitor */
+void unm_monitor_zswap(struct unm_ring_ctx *rc, int dir, uint32_t from, uint32_t to);
+/* counters of monitor port pidx: 0, or -ENOENT */
+int unm_monitor_stats(uint16_t pidx, uint64_t *frames, uint64_t *drops);
+
 /* ---- log.c -------------------------------------------------------------- */
 enum unm_log_level { UNM_LOG_ERR = 0, UNM_LOG_WARN = 1, UNM_LOG_INFO = 2, UNM_LOG_DEBUG = 3 };
 enum unm_err_kind {
@@ -484,6 +530,12 @@ static inline bool unm_slot_ok(const struct unm_ring_ctx *rc, const struct netma
 int unm_slot_repair(struct unm_ring_ctx *rc, struct netmap_slot *s);
 /* released RX slots [hwcur, head): bad buf_idx repaired, hwcur published; 0 or -EINVAL */
 int unm_rx_release(struct unm_ring_ctx *rc);
+
+/* released RX slots [hwcur, head): bad buf_idx repaired; 0 or -EINVAL */
+int unm_rx_released_check(struct unm_ring_ctx *rc, uint32_t head);
+/* robust, process-shared mutexes: init, and lock (EOWNERDEAD made consistent) */
+void unm_mutex_init_robust(pthread_mutex_t *m);
+int unm_mutex_lock_robust(pthread_mutex_t *m);
 int unm_kring_tryget(struct unm_kring *kr);
 void unm_kring_put(struct unm_kring *kr);
 void unm_kring_wake(struct unm_kring *kr);

@@ -189,7 +189,8 @@ int main(void)
 	expect("VALE switch name with '-'", reg(fd, "vale-0:p", NR_REG_ALL_NIC, 0, 0, NULL), EINVAL);
 	expect("host rings of a VALE port", reg(fd, "vale0:p", NR_REG_SW, 0, 0, NULL), EOPNOTSUPP);
 	expect("host rings of a pipe", reg(fd, name, NR_REG_SW, 0, 0, NULL), EOPNOTSUPP);
-	expect("monitor flag", reg(fd, name, NR_REG_ALL_NIC, 0, NR_MONITOR_TX, NULL), EOPNOTSUPP);
+	expect("monitor of a port nobody registered", reg(fd, name, NR_REG_ALL_NIC, 0, NR_MONITOR_TX, NULL), ENXIO);
+	expect("zero-copy monitor of a port nobody registered", reg(fd, name, NR_REG_ALL_NIC, 0, NR_ZCOPY_MON, NULL), ENXIO);
 	expect("pipe without an id", reg(fd, "x{", NR_REG_ALL_NIC, 0, 0, NULL), EINVAL);
 	expect("ring 5 of a 1-ring pipe", reg(fd, name, NR_REG_ONE_NIC, 5, 0, NULL), EINVAL);
 
