@@ -522,7 +522,9 @@ static int monitor_rxsync(struct unm_ring_ctx *rc)
 	 */
 	if (kr->rhead != kr->hwcur)
 		err = unm_rx_release(rc);
-	if (unlikely(unm_k->ports[kr->port].hwflags & UNM_MON_ORPHAN)) {
+	/* the monitored port is gone: an error once what is here has been read */
+	if (unlikely(unm_k->ports[kr->port].hwflags & UNM_MON_ORPHAN) &&
+	    __atomic_load_n(&kr->hwtail, __ATOMIC_ACQUIRE) == kr->rhead) {
 		unm_log_err(UNM_ERR_TAIL, "%s RX%u: the monitored port is gone", rc->name,
 			    kr->ring_id);
 		return -EIO;

@@ -108,5 +108,31 @@ wait "$pmon" || fail "pkt-gen rx on the monitor: $(tail -n 3 "$tmp/pmon")"
 grep -q "^Received $N packets $((N * 60)) bytes" "$tmp/pmon" &&
 	ok "pkt-gen rx on netmap:${p}d{0/t: $(grep '^Received' "$tmp/pmon")" ||
 	fail "pkt-gen on the monitor: $(tail -n 3 "$tmp/pmon")"
+
+# ---- a monitor that falls behind reads all it holds after the port goes ----
+# (SIGSTOPped until the pipe's two ends have exited: the port is gone, the
+# copies wait in its ring; pkt-gen quits at the first POLLERR, so the error
+# must come only once everything was read)
+pids=()
+bounded_bg 60 "$PG" -i "netmap:${p}e}0" -f rx -n $N >"$tmp/srx" 2>&1
+srx=$bg_pid
+wait_for "$tmp/srx" '^Receiving from' 20 || fail "pkt-gen rx did not start: $(cat "$tmp/srx")"
+bounded_bg 60 "$PG" -i "netmap:${p}e{0" -f tx -n $N -w 3 >"$tmp/stx" 2>&1
+stx=$bg_pid
+for ((i = 0; i < 200; i++)); do
+	grep -q "Wait 3 secs\\|Ready\\|main_thread" "$tmp/stx" 2>/dev/null && break
+	sleep 0.1
+done
+bounded_bg 60 "$PG" -i "netmap:${p}e{0/t" -f rx -n $N >"$tmp/smon" 2>&1
+smon=$bg_pid
+wait_for "$tmp/smon" '^Receiving from' 20 || fail "pkt-gen on the monitor did not start: $(cat "$tmp/smon")"
+kill -STOP "$smon"
+wait "$stx" || fail "pkt-gen tx: $(tail -n 3 "$tmp/stx")"
+wait "$srx" || fail "pkt-gen rx: $(tail -n 3 "$tmp/srx")"
+kill -CONT "$smon"
+wait "$smon" || fail "pkt-gen on a stopped monitor, after the port went: $(tail -n 3 "$tmp/smon")"
+grep -q "^Received $N packets" "$tmp/smon" &&
+	ok "monitor resumed after the port went: $(grep '^Received' "$tmp/smon")" ||
+	fail "monitor resumed after the port went: $(tail -n 3 "$tmp/smon")"
 no_shm_left
 exit $((fails > 0))
