@@ -164,38 +164,24 @@ static int vale_geometry(const struct unm_portspec *spec, const struct nmreq_reg
 
 /* ---- switch membership (locked) -------------------------------------------- */
 
+/* a sender that died copying into a ring published nothing past hwtail */
 static int vale_rxq_lock(struct unm_vale_rxq *q)
 {
-	int err = pthread_mutex_lock(&q->lock);
-
-	if (unlikely(err == EOWNERDEAD)) {
-		/*
-		 * A sender died copying into this ring: what it wrote past
-		 * hwtail was never published, so the ring is consistent.
-		 */
-		pthread_mutex_consistent(&q->lock);
-		err = 0;
-	}
-	return -err;
+	return unm_mutex_lock_robust(&q->lock);
 }
 
 static void vale_switch_init(struct unm_vale_switch *sw, const char *name, size_t len)
 {
-	pthread_mutexattr_t ma;
 	unsigned s, r;
 
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
 	for (s = 0; s < UNM_VALE_PORTS; s++) {
 		struct unm_vale_port *vp = &sw->ports[s];
 
 		vp->pidx = 0;
 		vp->txskip = 0;
 		for (r = 0; r < UNM_VALE_RINGS; r++)
-			pthread_mutex_init(&vp->rxq[r].lock, &ma);
+			unm_mutex_init_robust(&vp->rxq[r].lock);
 	}
-	pthread_mutexattr_destroy(&ma);
 	memset(sw->ht, 0, sizeof(sw->ht));
 	memset(sw->active, 0, sizeof(sw->active));
 	sw->nports = 0;
