@@ -58,34 +58,40 @@ ip -n "$NSA" addr add 10.201.0.1/24 dev "$VA" && ip -n "$NSB" addr add 10.201.0.
 	fail "addresses on the veth"
 ip -n "$NSA" neigh replace 10.201.0.2 lladdr "$(ip -n "$NSB" -br link show "$VB" | awk '{print $3}')" \
 	dev "$VA" nud permanent || fail "static neighbour on $VA"
+# udp_probe [SECS]: "got" if a datagram from A reaches B's stack within SECS
+# (default 4), else "none"; the sender keeps sending until the receiver is
+# done (a slow start under load)
 udp_probe() {
-	local p i
+	local p sp i secs=${1:-4}
 	ip netns exec "$NSB" python3 -c '
-import socket
+import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("10.201.0.2", 4791))
-s.settimeout(4)
+s.settimeout(float(sys.argv[1]))
 print("ready", flush=True)
 try:
     s.recvfrom(100)
     print("got")
 except socket.timeout:
-    print("none")' >"$OUT/udp" 2>&1 &
+    print("none")' "$secs" >"$OUT/udp" 2>&1 &
 	p=$!
-	for i in $(seq 1 200); do grep -q ready "$OUT/udp" && break; sleep 0.05; done
+	for i in $(seq 1 400); do grep -q ready "$OUT/udp" && break; sleep 0.05; done
 	ip netns exec "$NSA" python3 -c '
-import socket, time
+import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for _ in range(20):
+for _ in range(int(sys.argv[1]) * 10 + 20):
     s.sendto(b"unm", ("10.201.0.2", 4791))
-    time.sleep(0.1)' 2>/dev/null
+    time.sleep(0.1)' "$secs" 2>/dev/null &
+	sp=$!
 	wait $p
+	kill $sp 2>/dev/null
+	wait $sp 2>/dev/null
 	tail -n 1 "$OUT/udp"
 }
 have_py=0
 if command -v python3 >/dev/null; then
 	have_py=1
-	[ "$(udp_probe)" = got ] || fail "the host stack gets nothing before the port is open"
+	[ "$(udp_probe 15)" = got ] || fail "the host stack gets nothing before the port is open"
 fi
 PN=20000
 ip netns exec "$NSB" timeout 25 "$PKTGEN" -i "netmap:$VB" -f rx -n $PN -w 0 -C 4096,4096 \
@@ -114,7 +120,7 @@ echo "pkt-gen netmap:$VA -> netmap:$VB: $(grep '^Received' "$OUT/rx")"
 no_leftovers "$NSB" "$VB" || fail "$VB: PROMISC or shared memory left after exit"
 no_leftovers "$NSA" "$VA" || fail "$VA: PROMISC or shared memory left after exit"
 no_stack_off || fail "the ingress drop program is still loaded after exit"
-[ $have_py = 0 ] || [ "$(udp_probe)" = got ] || fail "the host stack gets nothing after close"
+[ $have_py = 0 ] || [ "$(udp_probe 15)" = got ] || fail "the host stack gets nothing after close"
 
 # --- SIGKILL in the middle of traffic leaves nothing
 ip netns exec "$NSB" "$PKTGEN" -i "netmap:$VB" -f rx -w 0 >"$OUT/krx" 2>&1 &
