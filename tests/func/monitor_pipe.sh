@@ -88,51 +88,49 @@ else
 	fail "long run monitor: frames $got mon_frames $mf mon_drops $md, sent $L"
 fi
 
+# pg_monitored X WAIT OUT: pkt-gen rx on X}0, tx on X{0 (N frames after WAIT
+# seconds), pkt-gen rx on the monitor X{0/t once X{0 is registered; output to
+# OUT.rx, OUT.tx, OUT.mon; pids in g_rx, g_tx, g_mon
+pg_monitored() {
+	local i
+	pids=()
+	bounded_bg 60 "$PG" -i "netmap:$1}0" -f rx -n $N >"$3.rx" 2>&1
+	g_rx=$bg_pid
+	wait_for "$3.rx" '^Receiving from' 20 || fail "pkt-gen rx did not start: $(cat "$3.rx")"
+	bounded_bg 60 "$PG" -i "netmap:$1{0" -f tx -n $N -w "$2" >"$3.tx" 2>&1
+	g_tx=$bg_pid
+	# the monitored end must be registered before its monitor
+	for ((i = 0; i < 200; i++)); do
+		grep -q "Wait $2 secs\\|Ready\\|main_thread" "$3.tx" 2>/dev/null && break
+		sleep 0.1
+	done
+	bounded_bg 60 "$PG" -i "netmap:$1{0/t" -f rx -n $N >"$3.mon" 2>&1
+	g_mon=$bg_pid
+}
+
 # ---- pkt-gen: rx on netmap:X{0/t counts what pkt-gen tx sent ----
-pids=()
-bounded_bg 60 "$PG" -i "netmap:${p}d}0" -f rx -n $N >"$tmp/prx" 2>&1
-prx=$bg_pid
-wait_for "$tmp/prx" '^Receiving from' 20 || fail "pkt-gen rx did not start: $(cat "$tmp/prx")"
-bounded_bg 60 "$PG" -i "netmap:${p}d{0" -f tx -n $N -w 5 >"$tmp/ptx" 2>&1
-ptx=$bg_pid
-# the monitored end must be registered before its monitor
-for ((i = 0; i < 200; i++)); do
-	grep -q "Wait 5 secs\\|Ready\\|main_thread" "$tmp/ptx" 2>/dev/null && break
-	sleep 0.1
-done
-bounded_bg 60 "$PG" -i "netmap:${p}d{0/t" -f rx -n $N >"$tmp/pmon" 2>&1
-pmon=$bg_pid
-wait "$ptx" || fail "pkt-gen tx: $(tail -n 3 "$tmp/ptx")"
-wait "$prx" || fail "pkt-gen rx: $(tail -n 3 "$tmp/prx")"
-wait "$pmon" || fail "pkt-gen rx on the monitor: $(tail -n 3 "$tmp/pmon")"
-grep -q "^Received $N packets $((N * 60)) bytes" "$tmp/pmon" &&
-	ok "pkt-gen rx on netmap:${p}d{0/t: $(grep '^Received' "$tmp/pmon")" ||
-	fail "pkt-gen on the monitor: $(tail -n 3 "$tmp/pmon")"
+pg_monitored "${p}d" 5 "$tmp/p"
+wait "$g_tx" || fail "pkt-gen tx: $(tail -n 3 "$tmp/p.tx")"
+wait "$g_rx" || fail "pkt-gen rx: $(tail -n 3 "$tmp/p.rx")"
+wait "$g_mon" || fail "pkt-gen rx on the monitor: $(tail -n 3 "$tmp/p.mon")"
+grep -q "^Received $N packets $((N * 60)) bytes" "$tmp/p.mon" &&
+	ok "pkt-gen rx on netmap:${p}d{0/t: $(grep '^Received' "$tmp/p.mon")" ||
+	fail "pkt-gen on the monitor: $(tail -n 3 "$tmp/p.mon")"
 
 # ---- a monitor that falls behind reads all it holds after the port goes ----
 # (SIGSTOPped until the pipe's two ends have exited: the port is gone, the
 # copies wait in its ring; pkt-gen quits at the first POLLERR, so the error
 # must come only once everything was read)
-pids=()
-bounded_bg 60 "$PG" -i "netmap:${p}e}0" -f rx -n $N >"$tmp/srx" 2>&1
-srx=$bg_pid
-wait_for "$tmp/srx" '^Receiving from' 20 || fail "pkt-gen rx did not start: $(cat "$tmp/srx")"
-bounded_bg 60 "$PG" -i "netmap:${p}e{0" -f tx -n $N -w 3 >"$tmp/stx" 2>&1
-stx=$bg_pid
-for ((i = 0; i < 200; i++)); do
-	grep -q "Wait 3 secs\\|Ready\\|main_thread" "$tmp/stx" 2>/dev/null && break
-	sleep 0.1
-done
-bounded_bg 60 "$PG" -i "netmap:${p}e{0/t" -f rx -n $N >"$tmp/smon" 2>&1
-smon=$bg_pid
-wait_for "$tmp/smon" '^Receiving from' 20 || fail "pkt-gen on the monitor did not start: $(cat "$tmp/smon")"
-kill -STOP "$smon"
-wait "$stx" || fail "pkt-gen tx: $(tail -n 3 "$tmp/stx")"
-wait "$srx" || fail "pkt-gen rx: $(tail -n 3 "$tmp/srx")"
-kill -CONT "$smon"
-wait "$smon" || fail "pkt-gen on a stopped monitor, after the port went: $(tail -n 3 "$tmp/smon")"
-grep -q "^Received $N packets" "$tmp/smon" &&
-	ok "monitor resumed after the port went: $(grep '^Received' "$tmp/smon")" ||
-	fail "monitor resumed after the port went: $(tail -n 3 "$tmp/smon")"
+pg_monitored "${p}e" 3 "$tmp/s"
+wait_for "$tmp/s.mon" '^Receiving from' 20 ||
+	fail "pkt-gen on the monitor did not start: $(cat "$tmp/s.mon")"
+kill -STOP "$g_mon"
+wait "$g_tx" || fail "pkt-gen tx: $(tail -n 3 "$tmp/s.tx")"
+wait "$g_rx" || fail "pkt-gen rx: $(tail -n 3 "$tmp/s.rx")"
+kill -CONT "$g_mon"
+wait "$g_mon" || fail "pkt-gen on a stopped monitor, after the port went: $(tail -n 3 "$tmp/s.mon")"
+grep -q "^Received $N packets" "$tmp/s.mon" &&
+	ok "monitor resumed after the port went: $(grep '^Received' "$tmp/s.mon")" ||
+	fail "monitor resumed after the port went: $(tail -n 3 "$tmp/s.mon")"
 no_shm_left
 exit $((fails > 0))
